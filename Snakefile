@@ -1,0 +1,23 @@
+# alnburden: ultrasound radiomics of axillary lymph node burden (see README.md).
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/cohort.smk"
+include: "workflow/rules/features.smk"
+include: "workflow/rules/models.smk"
+include: "workflow/rules/evaluation.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        final_outputs(),

@@ -1,0 +1,14 @@
+"""Rule cohort_examples: a grid of example images with mask outlines per nodal class."""
+
+from typing import TYPE_CHECKING
+
+from alnburden.io import setup_logging
+from alnburden.simulate import plot_cohort_examples
+
+if TYPE_CHECKING:
+    from snakemake.iocontainers import Snakemake
+
+    snakemake: Snakemake
+
+setup_logging(snakemake.log[0])
+plot_cohort_examples(snakemake.input.cohort, snakemake.output[0])

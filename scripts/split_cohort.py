@@ -1,0 +1,18 @@
+"""Rule split_cohort: stratified, seeded, patient-level train/test split."""
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from alnburden.io import setup_logging
+from alnburden.split import stratified_split
+
+if TYPE_CHECKING:
+    from snakemake.iocontainers import Snakemake
+
+    snakemake: Snakemake
+
+log = setup_logging(snakemake.log[0])
+split = stratified_split(pd.read_csv(snakemake.input.cohort), **snakemake.params.split)
+split.to_csv(snakemake.output.split, index=False, lineterminator="\n")
+log.info("split: %s", split["set"].value_counts().to_dict())

@@ -1,0 +1,115 @@
+# Cohort stage: simulate (default) or take the user's manifest, validate, split, Table 1.
+
+
+rule simulate_cohort:
+    output:
+        manifest=f"{RESULTS}/cohort/insilico/manifest.csv",
+        truth=f"{RESULTS}/cohort/insilico/truth.csv",
+        images=directory(f"{RESULTS}/cohort/insilico/images"),
+        masks=directory(f"{RESULTS}/cohort/insilico/masks"),
+    params:
+        simulate=config["cohort"]["simulate"],
+    log:
+        f"{LOGS}/simulate_cohort.log",
+    benchmark:
+        f"{BENCH}/simulate_cohort.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        script("simulate_cohort.py")
+
+
+rule validate_cohort:
+    input:
+        manifest=manifest_path(),
+    output:
+        cohort=f"{RESULTS}/cohort/cohort.csv",
+    params:
+        variables=clinical_variables(),
+        levels=config["levels"],
+        validation=config["validation"],
+        # Written on success and on failure (not a declared output, so a failed run keeps it).
+        report=f"{RESULTS}/cohort/validation_report.csv",
+    log:
+        f"{LOGS}/validate_cohort.log",
+    benchmark:
+        f"{BENCH}/validate_cohort.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        script("validate_cohort.py")
+
+
+rule cohort_examples:
+    input:
+        cohort=rules.validate_cohort.output.cohort,
+    output:
+        report(
+            f"{RESULTS}/figures/cohort_examples.png",
+            caption="../report/cohort_examples.rst",
+            category="Cohort",
+        ),
+        pdf=f"{RESULTS}/figures/cohort_examples.pdf",
+    log:
+        f"{LOGS}/cohort_examples.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        script("cohort_examples.py")
+
+
+rule split_cohort:
+    input:
+        cohort=rules.validate_cohort.output.cohort,
+    output:
+        split=f"{RESULTS}/cohort/split.csv",
+    params:
+        split=config["split"],
+    log:
+        f"{LOGS}/split_cohort.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        script("split_cohort.py")
+
+
+rule table1:
+    input:
+        cohort=rules.validate_cohort.output.cohort,
+        split=rules.split_cohort.output.split,
+    output:
+        csv=report(
+            f"{RESULTS}/tables/table1_baseline.csv",
+            caption="../report/table1.rst",
+            category="Cohort",
+        ),
+        md=f"{RESULTS}/tables/table1_baseline.md",
+    params:
+        variables=clinical_variables(),
+        levels=config["levels"],
+    log:
+        f"{LOGS}/table1.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        script("table1.py")

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 setup_logging(snakemake.log[0])
 table = baseline_table(
-    pd.read_csv(snakemake.input.cohort),
-    pd.read_csv(snakemake.input.split),
+    pd.read_csv(snakemake.input.cohort, dtype={"patient_id": str}),
+    pd.read_csv(snakemake.input.split, dtype={"patient_id": str}),
     variables=snakemake.params.variables,
     levels=levels_from_config({"levels": snakemake.params.levels}),
 )

@@ -1,6 +1,10 @@
 # Helpers shared by every rule file: config validation, paths, shards, input functions.
 import csv
+import shlex
+import sys
 from pathlib import Path
+
+import yaml
 
 from snakemake.utils import validate
 
@@ -25,6 +29,34 @@ wildcard_constraints:
 def script(name):
     """Path of a script in the top-level scripts/ folder."""
     return str(Path(workflow.basedir) / "scripts" / name)
+
+
+def config_path(path):
+    """A path from the config: as given if it exists from the working directory, else
+    relative to the workflow (so `--directory elsewhere` still finds config/radiomics.yaml)."""
+    p = Path(path)
+    return str(p if p.is_absolute() or p.exists() else Path(workflow.basedir) / p)
+
+
+def make_report():
+    """Write the HTML report after a successful run (called from `onsuccess`).
+
+    The exact config of this run is saved next to the logs (provenance) and handed to the
+    report call, so the report describes this run, whatever --configfile/--config said.
+    """
+    Path(LOGS).mkdir(parents=True, exist_ok=True)
+    run_config = Path(LOGS) / "run_config.yaml"
+    run_config.write_text(yaml.safe_dump(config, sort_keys=False))
+    shell(
+        "{python} -m snakemake --report {report} --nolock --snakefile {snakefile} --configfile {cfg}"
+        " > {log} 2>&1".format(
+            python=shlex.quote(sys.executable),
+            report=shlex.quote(f"{RESULTS}/report.html"),
+            snakefile=shlex.quote(str(workflow.main_snakefile)),
+            cfg=shlex.quote(str(run_config)),
+            log=shlex.quote(f"{LOGS}/report.log"),
+        )
+    )
 
 
 def manifest_path():
@@ -78,3 +110,7 @@ def final_outputs():
             f"{RESULTS}/features/icc.csv",
         ]
     return out
+
+
+onsuccess:
+    make_report()

@@ -5,7 +5,7 @@
 rule extract_shard:
     input:
         cohort=rules.validate_cohort.output.cohort,
-        params=config["radiomics"]["params"],
+        params=config_path(config["radiomics"]["params"]),
     output:
         f"{RESULTS}/features/shards/{{shard}}.parquet",
     params:
@@ -48,7 +48,7 @@ rule robustness_shard:
     input:
         cohort=rules.validate_cohort.output.cohort,
         split=rules.split_cohort.output.split,
-        params=config["radiomics"]["params"],
+        params=config_path(config["radiomics"]["params"]),
     output:
         f"{RESULTS}/features/robustness/{{shard}}.parquet",
     params:

@@ -1,0 +1,273 @@
+"""``results/summary.md``: this run's headline numbers beside the published ones.
+
+The published values come from the config's ``published`` list (one per preset), each
+entry one AUC of the paper the preset reproduces::
+
+    published:
+      - {level: level1, model: radiomics, set: test, auc: 0.79, source: "Lu et al. 2026"}
+      - {level: level2, model: combined, set: test, auc: 0.82, subgroup: low,
+         source: "Lu et al. 2026"}
+
+Keys: ``level`` (a level name of the config), ``model`` (radiomics / clinical /
+combined / a learner), ``set`` (train / cv / test; a paper's "validation" cohort is our
+``test``), ``auc`` (0-1), optional ``subgroup`` (``null``, ``low`` or ``high``: the Ki-67
+subgroups of ``evaluation.ki67_cutoff``), optional ``source`` (citation shown in the
+table) and ``note``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from alnburden import evaluation as ev
+
+#: The in-silico disclaimer written at the top of every summary of a simulated cohort.
+SIMULATION_STATEMENT = (
+    "**These results come from the in-silico cohort: they are a simulation, not clinical "
+    "evidence.** The simulated patients, images and labels were generated to resemble the "
+    "published study; agreement with the published numbers shows that the workflow "
+    "reproduces the analysis, not that the model works on real patients."
+)
+REAL_STATEMENT = (
+    "These results come from the user's cohort (manifest `{manifest}`). The published "
+    "values are those of the original studies' cohorts; differences reflect the cohorts as "
+    "well as the methods."
+)
+
+_SUBGROUP_KINDS = (None, "low", "high")
+
+
+def check_published(published: Sequence[Mapping]) -> list[dict]:
+    """Validate the ``published`` list of the config and return it as plain dicts.
+
+    Raises
+    ------
+    ValueError
+        If an entry lacks ``level``/``model``/``set``/``auc``, the AUC is outside [0, 1],
+        or ``subgroup`` is not null/low/high.
+    """
+    out = []
+    for i, entry in enumerate(published or []):
+        e = dict(entry)
+        missing = [k for k in ("level", "model", "set", "auc") if e.get(k) is None]
+        if missing:
+            raise ValueError(f"published entry {i} ({entry}) lacks {missing}; write e.g. "
+                             "{level: level1, model: combined, set: test, auc: 0.90}")
+        if not 0.0 <= float(e["auc"]) <= 1.0:
+            raise ValueError(f"published entry {i}: auc {e['auc']} is not in [0, 1]")
+        if e.get("subgroup") not in _SUBGROUP_KINDS:
+            raise ValueError(f"published entry {i}: subgroup {e.get('subgroup')!r} must be "
+                             "null, 'low' or 'high' (Ki-67 below / at or above the cutoff)")
+        e.setdefault("subgroup", None)
+        e.setdefault("source", "")
+        e.setdefault("note", "")
+        out.append(e)
+    return out
+
+
+def _f(x: float, digits: int = 2) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+
+
+def _ci(est: float, lo: float, hi: float, digits: int = 2) -> str:
+    if not np.isfinite(est):
+        return "n/a"
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return _f(est, digits)
+    return f"{est:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})"
+
+
+def _pub(x: float) -> str:
+    """A published value with the digits it was published with (0.9 -> 0.90, 0.857)."""
+    return f"{x:.3f}" if round(x, 2) != round(x, 3) else f"{x:.2f}"
+
+
+def _p(p: float) -> str:
+    if p is None or not np.isfinite(p):
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def comparison_table(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
+                     published: Sequence[Mapping]) -> pd.DataFrame:
+    """Published AUC vs this run's AUC, one row per ``published`` entry.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``level, model, set, subgroup, published_auc, auc, auc_ci_low, auc_ci_high,
+        difference`` (this run - published), ``published_in_ci`` (bool; NaN when this
+        run has no CI), ``source``, ``note``. ``auc`` is NaN where this run has no
+        matching result (the note says so).
+    """
+    rows = []
+    perf_idx = perf.set_index(["level", "model", "set"])
+    for e in check_published(published):
+        row = {"level": e["level"], "model": e["model"], "set": e["set"],
+               "subgroup": e["subgroup"] or "", "published_auc": float(e["auc"]),
+               "auc": np.nan, "auc_ci_low": np.nan, "auc_ci_high": np.nan,
+               "source": e["source"], "note": e["note"]}
+        hit = None
+        if e["subgroup"] is None:
+            key = (e["level"], e["model"], e["set"])
+            if key in perf_idx.index:
+                hit = perf_idx.loc[key]
+        elif subgroups is not None and not subgroups.empty and e["set"] == "test":
+            sg = subgroups[(subgroups["level"] == e["level"]) & (subgroups["model"] == e["model"])]
+            sg = sg[[ev.subgroup_kind(s) == e["subgroup"] for s in sg["subgroup"]]]
+            if len(sg):
+                hit = sg.iloc[0]
+                row["subgroup"] = str(hit["subgroup"])
+        if hit is None:
+            row["note"] = "; ".join(x for x in (row["note"], "not in this run") if x)
+        else:
+            row.update(auc=float(hit["auc"]), auc_ci_low=float(hit["auc_ci_low"]),
+                       auc_ci_high=float(hit["auc_ci_high"]))
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=["level", "model", "set", "subgroup", "published_auc", "auc",
+                                      "auc_ci_low", "auc_ci_high", "source", "note"])
+    out.insert(8, "difference", out["auc"] - out["published_auc"])
+    inside = [(lo <= pa <= hi) if np.isfinite(lo) and np.isfinite(hi) else None
+              for pa, lo, hi in zip(out["published_auc"], out["auc_ci_low"], out["auc_ci_high"])]
+    out.insert(9, "published_in_ci", pd.array(inside, dtype="boolean"))
+    return out
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _level_name(level: str, level_labels: Mapping[str, str] | None) -> str:
+    return (level_labels or {}).get(level, level)
+
+
+def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
+                   published: Sequence[Mapping], *, simulated: bool = True,
+                   manifest: str | None = None, title: str | None = None,
+                   level_labels: Mapping[str, str] | None = None,
+                   cascade_metrics: pd.DataFrame | None = None,
+                   delong: pd.DataFrame | None = None) -> str:
+    """Markdown text of the summary (see :func:`write_summary`)."""
+    parts = [f"# {title or 'alnburden: summary of results'}", ""]
+    parts += [SIMULATION_STATEMENT if simulated
+              else REAL_STATEMENT.format(manifest=manifest or "?"), ""]
+
+    comp = comparison_table(perf, subgroups, published)
+    parts += ["## This run beside the published results", ""]
+    if comp.empty:
+        parts += ["The configuration lists no published values for this study.", ""]
+    else:
+        rows = []
+        for _, r in comp.iterrows():
+            inside = r["published_in_ci"]
+            rows.append([_level_name(r["level"], level_labels), r["model"], r["set"],
+                         r["subgroup"].replace(">=", "≥") or "all",
+                         _pub(r["published_auc"]), _ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]),
+                         "n/a" if not np.isfinite(r["difference"]) else f"{r['difference']:+.2f}",
+                         "n/a" if pd.isna(inside) else ("yes" if inside else "no"),
+                         r["source"] or "", r["note"] or ""])
+        parts += [_md_table(["Level", "Model", "Set", "Patients", "Published AUC",
+                             "This run: AUC (95% CI)", "Difference", "Published inside CI",
+                             "Source", "Note"], rows), ""]
+        parts += ["Difference = this run's AUC minus the published AUC; the CI is DeLong's. "
+                  "\"Published inside CI\" says whether the published value lies within this "
+                  "run's 95% confidence interval.", ""]
+
+    main = perf[perf["model"].isin(ev.PRIMARY_MODELS)]
+    if not main.empty:
+        parts += ["## Discrimination and operating points", "",
+                  "Cutoffs chosen on the training set and applied unchanged to the test set.",
+                  ""]
+        rows = []
+        for _, r in main.iterrows():
+            if r["set"] == "cv":
+                continue
+            rows.append([_level_name(r["level"], level_labels), r["model"], r["set"],
+                         f"{int(r['n'])} ({int(r['events'])})",
+                         _ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]), _f(r["cutoff"], 3),
+                         _ci(r["sensitivity"], r["sensitivity_ci_low"], r["sensitivity_ci_high"]),
+                         _ci(r["specificity"], r["specificity_ci_low"], r["specificity_ci_high"]),
+                         _ci(r["accuracy"], r["accuracy_ci_low"], r["accuracy_ci_high"])])
+        parts += [_md_table(["Level", "Model", "Set", "n (events)", "AUC (95% CI)", "Cutoff",
+                             "Sensitivity", "Specificity", "Accuracy"], rows), ""]
+
+    if delong is not None and not delong.empty:
+        d = delong[delong["set"] == "test"]
+        if not d.empty:
+            parts += ["## Paired DeLong tests (test set)", ""]
+            rows = [[_level_name(r["level"], level_labels), f"{r['model_a']} vs {r['model_b']}",
+                     _f(r["auc_a"]), _f(r["auc_b"]), _f(r["z"]), _p(r["p"])]
+                    for _, r in d.iterrows()]
+            parts += [_md_table(["Level", "Comparison", "AUC A", "AUC B", "z", "P"], rows), ""]
+
+    if subgroups is not None and not subgroups.empty:
+        parts += ["## Ki-67 subgroups (test set)", ""]
+        rows = [[_level_name(r["level"], level_labels), r["model"],
+                 str(r["subgroup"]).replace(">=", "≥"), f"{int(r['n'])} ({int(r['events'])})",
+                 _ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]), _p(r["p_difference"]),
+                 r.get("note", "") or ""]
+                for _, r in subgroups.iterrows()]
+        parts += [_md_table(["Level", "Model", "Subgroup", "n (events)", "AUC (95% CI)",
+                             "P for difference", "Note"], rows), ""]
+
+    if cascade_metrics is not None and not cascade_metrics.empty:
+        m = cascade_metrics.iloc[0]
+        parts += ["## Hierarchical cascade (test set)", "",
+                  f"N0 / N1-2 / N≥3 from level 1 then level 2 (combined models): "
+                  f"n = {int(m['n'])}, accuracy "
+                  f"{_ci(m['accuracy'], m['accuracy_ci_low'], m['accuracy_ci_high'])}, "
+                  f"Cohen's kappa {_f(m['kappa'])}, linear-weighted {_f(m['kappa_linear'])}, "
+                  f"quadratic-weighted {_f(m['kappa_quadratic'])}."
+                  + (f" Note: {m['note']}." if m.get("note") else ""), ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
+                  published: Sequence[Mapping], path: str | Path, *, simulated: bool = True,
+                  manifest: str | None = None, title: str | None = None,
+                  level_labels: Mapping[str, str] | None = None,
+                  cascade_metrics: pd.DataFrame | None = None,
+                  delong: pd.DataFrame | None = None) -> Path:
+    """Write ``results/summary.md``.
+
+    Parameters
+    ----------
+    perf
+        Performance table (:func:`alnburden.evaluation.performance_table`).
+    subgroups
+        Ki-67 subgroup table (:func:`alnburden.evaluation.subgroup_table`) or None.
+    published
+        The config's ``published`` list (shape in the module docstring); may be empty.
+    path
+        Destination Markdown file.
+    simulated
+        True when the cohort is the in-silico cohort (config ``cohort.manifest: null``):
+        the summary then opens with :data:`SIMULATION_STATEMENT`.
+    manifest
+        The user's manifest path (shown when ``simulated`` is False).
+    title
+        Heading (default "alnburden: summary of results").
+    level_labels
+        Display names of levels (e.g. the config's level descriptions).
+    cascade_metrics, delong
+        Optional cascade metrics and DeLong table, summarised when given.
+
+    Returns
+    -------
+    Path
+        The file written (no timestamps: two runs give identical files).
+    """
+    text = render_summary(perf, subgroups, published, simulated=simulated, manifest=manifest,
+                          title=title, level_labels=level_labels,
+                          cascade_metrics=cascade_metrics, delong=delong)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path

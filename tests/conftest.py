@@ -1,0 +1,155 @@
+"""Shared fixtures: a tiny valid manifest with synthetic PNG images and masks, and a
+synthetic clinical cohort (no images) for the split and Table 1 tests."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import SimpleITK as sitk
+
+from alnburden.levels import Level, add_level_labels, nodal_class
+
+#: The default config's clinical variables (config/config.yaml), copied so that the tests
+#: pin the ranges their messages mention.
+VARIABLES = [
+    {"name": "age", "type": "continuous", "min": 18, "max": 100, "unit": "years"},
+    {"name": "tumor_size_mm", "type": "continuous", "min": 1, "max": 200, "unit": "mm"},
+    {"name": "er", "type": "binary"},
+    {"name": "pr", "type": "binary"},
+    {"name": "her2", "type": "binary"},
+    {"name": "ki67", "type": "continuous", "min": 0, "max": 100, "unit": "%"},
+    {"name": "grade", "type": "ordinal", "levels": [1, 2, 3]},
+    {"name": "subtype", "type": "categorical",
+     "levels": ["luminal_a", "luminal_b", "her2_enriched", "triple_negative"]},
+    {"name": "aln_us_class", "type": "ordinal", "levels": [1, 2, 3, 4, 5, 6]},
+]
+LEVELS = [
+    Level(name="level1", population="all", label="n_positive_nodes > 0"),
+    Level(name="level2", population="n_positive_nodes > 0", label="n_positive_nodes >= 3"),
+]
+SUBTYPES = ["luminal_a", "luminal_b", "her2_enriched", "triple_negative"]
+
+
+def disk(shape: tuple[int, int], center: tuple[float, float], radius: float) -> np.ndarray:
+    """Boolean disk (rows, cols) of ``radius`` pixels around ``center`` (row, col)."""
+    rr, cc = np.mgrid[: shape[0], : shape[1]]
+    return (rr - center[0]) ** 2 + (cc - center[1]) ** 2 <= radius**2
+
+
+def write_png(path: Path, array: np.ndarray) -> Path:
+    """Write a uint8 array as PNG (grey for 2D, RGB for rows x cols x 3)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arr = np.asarray(array, dtype=np.uint8)
+    sitk.WriteImage(sitk.GetImageFromArray(arr, isVector=arr.ndim == 3), str(path))
+    return path
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root`` (relative path -> digest)."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+class TinyCohort:
+    """A manifest of six patients with 40x40 PNG images (noise with a dark disk) and
+    0/255 disk masks, spacing 0.1 mm given in the manifest.
+
+    Attributes
+    ----------
+    root : Path
+        Folder holding ``manifest.csv``, ``images/`` and ``masks/``.
+    manifest : Path
+        The manifest CSV.
+    """
+
+    shape = (40, 40)
+    n_positive_nodes = [0, 0, 1, 2, 3, 6]
+
+    def __init__(self, root: Path, seed: int = 0) -> None:
+        self.root = root
+        self.manifest = root / "manifest.csv"
+        self.variables = [dict(v) for v in VARIABLES]
+        self.levels = list(LEVELS)
+        rng = np.random.default_rng(seed)
+        rows = []
+        for i, n in enumerate(self.n_positive_nodes):
+            pid = f"P{i + 1:03d}"
+            lesion = disk(self.shape, (20 + i % 3 - 1, 20 - i % 2), 8)
+            image = rng.normal(150, 25, self.shape)
+            image[lesion] -= 90
+            write_png(root / "images" / f"{pid}.png", np.clip(image, 0, 255))
+            write_png(root / "masks" / f"{pid}.png", lesion * 255)
+            rows.append({
+                "patient_id": pid, "image": f"images/{pid}.png", "mask": f"masks/{pid}.png",
+                "pixel_spacing_mm": 0.1, "n_positive_nodes": n, "age": 40 + 3 * i,
+                "tumor_size_mm": 12.5 + i, "er": i % 2, "pr": (i + 1) % 2, "her2": int(i == 4),
+                "ki67": 10 + 7 * i, "grade": 1 + i % 3, "subtype": SUBTYPES[i % 4],
+                "aln_us_class": 1 + i,
+            })
+        pd.DataFrame(rows).to_csv(self.manifest, index=False)
+
+    def table(self) -> pd.DataFrame:
+        """The manifest as strings (what the user wrote)."""
+        return pd.read_csv(self.manifest, dtype=str, keep_default_na=False)
+
+    def save(self, df: pd.DataFrame) -> None:
+        """Overwrite the manifest (to build a bad input before validating)."""
+        df.to_csv(self.manifest, index=False)
+
+    def set(self, patient: int, column: str, value) -> None:
+        """Set one cell; ``patient`` is the 0-based data row (report row = patient + 2)."""
+        df = self.table()
+        df.loc[patient, column] = str(value)
+        self.save(df)
+
+    def snapshot(self) -> dict[str, str]:
+        """sha256 of every file of the cohort folder."""
+        return tree_hashes(self.root)
+
+    def validate(self, **kwargs) -> pd.DataFrame:
+        from alnburden.cohort import validate_manifest
+
+        return validate_manifest(self.manifest, self.variables, self.levels, **kwargs)
+
+
+@pytest.fixture
+def tiny_cohort(tmp_path: Path) -> TinyCohort:
+    """A valid six-patient manifest with PNG images and masks in ``tmp_path / 'cohort'``."""
+    return TinyCohort(tmp_path / "cohort")
+
+
+def make_clinical_cohort(n: int = 583, seed: int = 0) -> pd.DataFrame:
+    """Synthetic typed cohort (cohort.csv columns, clinical-only) with a node-count signal.
+
+    Node counts: about 45 % N0, 35 % N1-2, 20 % N>=3; ki67 and tumour size rise with the
+    count, age does not depend on it.
+    """
+    rng = np.random.default_rng(seed)
+    latent = rng.normal(size=n)
+    cls = np.digitize(latent + rng.normal(scale=0.6, size=n), [-0.15, 0.95])
+    nodes = np.where(cls == 0, 0, np.where(cls == 1, rng.integers(1, 3, n), rng.integers(3, 15, n)))
+    df = pd.DataFrame({
+        "patient_id": [f"S{i:04d}" for i in range(n)],
+        "n_positive_nodes": nodes.astype(int),
+        "age": np.clip(rng.normal(52, 11, n), 18, 100).round(0),
+        "tumor_size_mm": np.clip(np.exp(rng.normal(3.0 + 0.2 * latent, 0.4)), 1, 200).round(1),
+        "er": (rng.random(n) < 0.7).astype(int),
+        "pr": (rng.random(n) < 0.6).astype(int),
+        "her2": (rng.random(n) < 0.25).astype(int),
+        "ki67": np.clip(np.exp(rng.normal(2.9 + 0.5 * latent, 0.6)), 0, 100).round(0),
+        "grade": np.clip(np.round(2 + 0.6 * latent + rng.normal(scale=0.6, size=n)), 1, 3).astype(int),
+        "subtype": rng.choice(SUBTYPES, n, p=[0.35, 0.3, 0.15, 0.2]),
+        "aln_us_class": np.clip(np.round(2 + 1.2 * cls + rng.normal(scale=0.8, size=n)), 1, 6).astype(int),
+    })
+    df["nodal_class"] = nodal_class(df["n_positive_nodes"].to_numpy())
+    return add_level_labels(df, LEVELS)
+
+
+@pytest.fixture
+def clinical_cohort() -> pd.DataFrame:
+    """583 synthetic patients (the size of the hierarchical study), clinical-only."""
+    return make_clinical_cohort(583, seed=0)

@@ -1,0 +1,190 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from alnburden.io import save_figure
+from alnburden.nomogram import DEFAULT_RISK_TICKS, Nomogram
+
+RANGES = {"rad_score": (-3.5, 3.5), "ki67": (0.0, 90.0), "aln_us_class": [1, 2, 3, 4, 5, 6],
+          "her2": {0: "negative", 1: "positive"}, "age": (25.0, 85.0)}
+LABELS = {"rad_score": "Rad-score", "ki67": "Ki-67 (%)", "aln_us_class": "ALN US class",
+          "her2": "HER2", "age": "Age (years)"}
+COLS = list(RANGES)
+
+
+def _cohort(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"rad_score": rng.normal(0, 1.2, n), "ki67": rng.uniform(1, 90, n),
+                       "aln_us_class": rng.integers(1, 7, n), "her2": rng.integers(0, 2, n),
+                       "age": rng.uniform(28, 80, n)})
+    lp = (-2.5 + 1.1 * df.rad_score + 0.02 * df.ki67 + 0.45 * df.aln_us_class - 0.5 * df.her2
+          - 0.01 * df.age)
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-lp))).astype(int)
+    return df
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    df = _cohort()
+    res = sm.Logit(df["y"], sm.add_constant(df[COLS])).fit(disp=0)
+    return df, res, Nomogram.from_statsmodels(res, RANGES, labels=LABELS)
+
+
+def _new_patients(n=50, seed=1, outside=False):
+    rng = np.random.default_rng(seed)
+    spread = 1.5 if outside else 1.0          # also values outside the plotted ranges
+    return pd.DataFrame({"rad_score": rng.uniform(-3.5, 3.5, n) * spread,
+                         "ki67": rng.uniform(0, 90, n) * spread,
+                         "aln_us_class": rng.integers(1, 7, n),
+                         "her2": rng.integers(0, 2, n),
+                         "age": rng.uniform(25, 85, n) * spread})
+
+
+@pytest.mark.parametrize("outside", [False, True])
+def test_points_reproduce_statsmodels_probability(fitted, outside):
+    _, res, nom = fitted
+    new = _new_patients(outside=outside)
+    expected = res.predict(sm.add_constant(new[COLS], has_constant="add"))
+    got = nom.probability_from_points(nom.total_points(new))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+    assert nom.kinds == {"rad_score": "continuous", "ki67": "continuous",
+                         "aln_us_class": "ordinal", "her2": "binary", "age": "continuous"}
+
+
+def test_glm_formula_and_sklearn_constructors():
+    df = _cohort(seed=3)
+    glm = sm.GLM.from_formula("y ~ rad_score + ki67 + aln_us_class + her2 + age", data=df,
+                              family=sm.families.Binomial()).fit()
+    nom = Nomogram.from_statsmodels(glm, RANGES)
+    new = _new_patients(seed=4)
+    np.testing.assert_allclose(nom.predict_proba(new), glm.predict(new), atol=1e-10)
+
+    lr = LogisticRegression(C=0.5, max_iter=1000).fit(df[COLS], df["y"])
+    nom_lr = Nomogram.from_sklearn(lr, None, RANGES)          # names from feature_names_in_
+    np.testing.assert_allclose(nom_lr.predict_proba(new), lr.predict_proba(new[COLS])[:, 1],
+                               atol=1e-10)
+    # a scaled pipeline: the scaler is folded into the coefficients, ranges stay raw
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    pipe.fit(df[COLS].to_numpy(), df["y"])
+    nom_p = Nomogram.from_sklearn(pipe, COLS, RANGES)
+    np.testing.assert_allclose(nom_p.predict_proba(new),
+                               pipe.predict_proba(new[COLS].to_numpy())[:, 1], atol=1e-10)
+
+
+def test_harrell_points_convention():
+    # spans: a: 2 * (10 - 0) = 20 (widest -> 100 points); b: |-1| * (5 - 0) = 5 -> 25 points,
+    # negative coefficient so b = 5 gets 0 points and b = 0 gets 25; c binary 4 * 1 -> 20.
+    nom = Nomogram({"a": 2.0, "b": -1.0, "c": 4.0}, intercept=-1.0,
+                   ranges={"a": (0, 10), "b": (0, 5), "c": [0, 1]})
+    pts = nom.points({"a": [0, 10, 5], "b": [5, 0, 2], "c": [0, 1, 1]})
+    np.testing.assert_allclose(pts, [[0, 0, 0], [100, 25, 20], [50, 15, 20]])
+    assert nom.max_total_points == pytest.approx(145)
+    assert nom.max_span == pytest.approx(20)
+    # lp at 0 points: -1 + 2*0 + (-1)*5 + 4*0 = -6; 145 points: -6 + 145 * 20/100 = 23
+    assert nom.lp0 == pytest.approx(-6)
+    assert nom.linear_predictor_from_points(145) == pytest.approx(23)
+    assert nom.points_from_probability(nom.probability_from_points(37.5)) == pytest.approx(37.5)
+    # single patient as a dict of scalars
+    assert nom.total_points({"a": 10, "b": 0, "c": 1}).tolist() == pytest.approx([145])
+
+
+def _labels(fig, row):
+    out = []
+    for t in fig.axes[0].texts:
+        if t.get_gid() == f"{row}:label":
+            out.append((t.get_position()[0], t.get_text().replace("\u2212", "-")))
+    return out
+
+
+def test_drawn_risk_ticks_map_back_to_their_probabilities(fitted, tmp_path):
+    _, _, nom = fitted
+    fig = nom.draw(risk_label="Risk of N+", show_lp=True)
+    # total points axis: x position -> total points (linear); read it off the drawing
+    tot = _labels(fig, "total_points")
+    xs, vals = np.array([x for x, _ in tot]), np.array([float(v) for _, v in tot])
+    slope, icpt = np.polyfit(xs, vals, 1)
+    assert np.max(np.abs(slope * xs + icpt - vals)) < 1e-9
+    assert vals.min() == 0 and vals.max() >= nom.max_total_points
+    risk = _labels(fig, "risk")
+    assert len(risk) >= 5
+    for x, label in risk:
+        assert float(label) in DEFAULT_RISK_TICKS
+        assert nom.probability_from_points(slope * x + icpt) == pytest.approx(float(label),
+                                                                              abs=1e-9)
+    # the points axis is 0..100 in drawing units, so a predictor tick's x is its points
+    pts_row = _labels(fig, "points")
+    assert [float(v) for _, v in pts_row] == pytest.approx([x for x, _ in pts_row])
+    for x, label in _labels(fig, "ki67"):
+        others = {k: [RANGES[k][0] if k != "aln_us_class" else 1] for k in COLS}
+        others["her2"], others["age"] = [1], [85.0]        # both get 0 points (negative betas)
+        others["ki67"] = [float(label)]
+        assert nom.points(others)[0, COLS.index("ki67")] == pytest.approx(x, abs=1e-9)
+    her2 = dict((lab, x) for x, lab in _labels(fig, "her2"))
+    assert set(her2) == {"negative", "positive"}
+    assert her2["positive"] == pytest.approx(0.0)          # HER2 lowers the risk
+    lp_row = _labels(fig, "linear_predictor")
+    for x, label in lp_row:
+        assert nom.linear_predictor_from_points(slope * x + icpt) == pytest.approx(float(label))
+    out = save_figure(fig, tmp_path / "nomogram")
+    assert all(p.exists() and p.stat().st_size > 5000 for p in out)
+
+
+def test_points_table_matches_points(fitted):
+    _, _, nom = fitted
+    tab = nom.points_table()
+    risk = tab[tab["axis"] == "risk"]
+    np.testing.assert_allclose(nom.probability_from_points(risk["points"]), risk["value"])
+    cls = tab[tab["axis"] == "aln_us_class"]
+    assert cls["value"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert cls["points"].iloc[0] == pytest.approx(0) and cls["points"].is_monotonic_increasing
+
+
+def test_zero_coefficient_is_not_drawn_and_risk_fallback():
+    # b has coefficient 0 (e.g. shrunk by LASSO): 0 points, no axis; the achievable risk
+    # (0.40 .. 0.60) holds only the 0.5 tick
+    nom = Nomogram({"a": 0.8, "b": 0.0}, intercept=-0.4, ranges={"a": (0, 1), "b": (0, 5)})
+    assert nom.points({"a": 1, "b": 5}).tolist() == [[100.0, 0.0]]
+    fig = nom.draw()
+    assert _labels(fig, "a") and not _labels(fig, "b")
+    assert [lab for _, lab in _labels(fig, "risk")] == ["0.5"]
+    # no default tick achievable (risk expit(0.08) = 0.51999 .. expit(0.16) = 0.53991):
+    # round values inside that range are used instead, still at their exact positions
+    nom2 = Nomogram({"a": 0.08}, intercept=0.08, ranges={"a": (0, 1)})
+    fig2 = nom2.draw()
+    risk = _labels(fig2, "risk")
+    assert [lab for _, lab in risk] == ["0.52", "0.525", "0.53", "0.535"]
+    tot = _labels(fig2, "total_points")
+    slope, icpt = np.polyfit([x for x, _ in tot], [float(v) for _, v in tot], 1)
+    for x, lab in risk:
+        assert nom2.probability_from_points(slope * x + icpt) == pytest.approx(float(lab))
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
+def test_errors():
+    with pytest.raises(ValueError, match=r"no range given for predictor\(s\) \['b'\]"):
+        Nomogram({"a": 1.0, "b": 2.0}, 0.0, {"a": (0, 1)})
+    with pytest.raises(ValueError, match="min < max"):
+        Nomogram({"a": 1.0}, 0.0, {"a": (3, 1)})
+    with pytest.raises(ValueError, match="every coefficient is 0"):
+        Nomogram({"a": 0.0}, 0.0, {"a": (0, 1)})
+    nom = Nomogram({"a": 1.0, "g": 0.5}, 0.0, {"a": (0, 1), "g": [1, 2, 3]})
+    with pytest.raises(ValueError, match=r"takes levels \[1.0, 2.0, 3.0\], got \[4.0\]"):
+        nom.points({"a": 0.5, "g": 4})
+    with pytest.raises(ValueError, match=r"missing predictor\(s\) \['g'\]"):
+        nom.points({"a": 0.5})
+    df = _cohort(n=200, seed=5)
+    pois = sm.GLM(df["y"], sm.add_constant(df[["ki67"]]), family=sm.families.Poisson()).fit()
+    with pytest.raises(ValueError, match="not a logistic model"):
+        Nomogram.from_statsmodels(pois, {"ki67": (0, 90)})
+    lr = LogisticRegression().fit(df[["ki67"]].to_numpy(), df["y"])
+    with pytest.raises(ValueError, match="2 feature names for 1 coefficients"):
+        Nomogram.from_sklearn(lr, ["ki67", "age"], {"ki67": (0, 90), "age": (20, 90)})

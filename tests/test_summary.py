@@ -1,0 +1,72 @@
+"""Tests of alnburden.summary (results/summary.md)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from test_evaluation import make_predictions
+
+from alnburden import cascade as cs
+from alnburden import evaluation as ev
+from alnburden import summary as sm
+
+PUBLISHED_LU2026 = [
+    {"level": "level1", "model": "radiomics", "set": "test", "auc": 0.79, "source": "Lu 2026"},
+    {"level": "level1", "model": "combined", "set": "test", "auc": 0.90, "source": "Lu 2026"},
+    {"level": "level2", "model": "radiomics", "set": "test", "auc": 0.74, "source": "Lu 2026"},
+    {"level": "level2", "model": "combined", "set": "test", "auc": 0.78, "source": "Lu 2026"},
+    {"level": "level2", "model": "combined", "set": "test", "auc": 0.82, "subgroup": "low"},
+    {"level": "level2", "model": "combined", "set": "test", "auc": 0.68, "subgroup": "high"},
+    {"level": "level3", "model": "combined", "set": "test", "auc": 0.70},
+]
+
+
+@pytest.fixture(scope="module")
+def tables():
+    pred = make_predictions(cascade=True)
+    return (ev.performance_table(pred), ev.subgroup_table(pred), ev.delong_table(pred),
+            cs.cascade_table(cs.cascade_predictions(pred))[1])
+
+
+def test_comparison_table_matches_our_numbers(tables):
+    perf, sub, _, _ = tables
+    comp = sm.comparison_table(perf, sub, PUBLISHED_LU2026)
+    assert len(comp) == len(PUBLISHED_LU2026)
+    ours = perf.set_index(["level", "model", "set"]).loc[("level1", "combined", "test"), "auc"]
+    row = comp.iloc[1]
+    assert row["auc"] == pytest.approx(ours)
+    assert row["difference"] == pytest.approx(ours - 0.90)
+    low = comp.iloc[4]
+    assert low["subgroup"] == "Ki-67 < 20%"
+    s = sub[(sub["level"] == "level2") & (sub["model"] == "combined")]
+    assert low["auc"] == pytest.approx(s["auc"].iloc[0])
+    assert comp.iloc[5]["subgroup"] == "Ki-67 >= 20%"
+    assert "not in this run" in comp.iloc[6]["note"] and pd.isna(comp.iloc[6]["auc"])
+
+
+def test_summary_file(tmp_path, tables):
+    perf, sub, dl, casc = tables
+    path = sm.write_summary(perf, sub, PUBLISHED_LU2026, tmp_path / "summary.md",
+                            delong=dl, cascade_metrics=casc,
+                            level_labels={"level1": "Level 1 (N0 vs N+)"})
+    text = path.read_text()
+    assert "simulation, not clinical evidence" in text
+    assert "| Level 1 (N0 vs N+) | combined | test | all | 0.90 |" in text
+    assert "Hierarchical cascade" in text and "Paired DeLong" in text
+    again = sm.write_summary(perf, sub, PUBLISHED_LU2026, tmp_path / "again.md", delong=dl,
+                             cascade_metrics=casc, level_labels={"level1": "Level 1 (N0 vs N+)"})
+    assert again.read_bytes() == path.read_bytes()
+    real = sm.render_summary(perf, sub, [], simulated=False, manifest="cohort.csv")
+    assert "not clinical evidence" not in real and "cohort.csv" in real
+    assert "lists no published values" in real
+
+
+@pytest.mark.parametrize("entry, match", [
+    ({"level": "level1", "model": "combined", "set": "test"}, r"lacks \['auc'\]"),
+    ({"level": "level1", "model": "combined", "set": "test", "auc": 90}, "not in \\[0, 1\\]"),
+    ({"level": "level1", "model": "combined", "set": "test", "auc": 0.9, "subgroup": "ki67_low"},
+     "must be null, 'low' or 'high'"),
+])
+def test_bad_published_entry(entry, match):
+    with pytest.raises(ValueError, match=match):
+        sm.check_published([entry])

@@ -872,3 +872,21 @@ def draw_nomograms(models_dir: str | Path, level: str, path: str | Path,
         write_table(nom.points_table(), points_csv, title=f"Nomogram points ({level}, {model})")
         out.append(Path(points_csv))
     return out
+
+
+def draw_level_figures(pred: pd.DataFrame, dca: pd.DataFrame, level: str,
+                       paths: Mapping[str, str | Path], cutoff: str | float = "youden",
+                       level_label: str | None = None) -> None:
+    """Every per-level figure named in ``paths`` (kind -> path): ``roc``, ``roc_learners``,
+    ``calibration``, ``dca``, ``clinical_impact``."""
+    pred = pred[pred["level"] == level]
+    models = [m for m in ("radiomics", "clinical", "combined") if m in set(pred["model"])]
+    draw = {
+        "roc": lambda p: plot_roc(pred, level, p, models=models, cutoff=cutoff, level_label=level_label),
+        "roc_learners": lambda p: plot_roc_learners(pred, level, p, level_label=level_label),
+        "calibration": lambda p: plot_calibration(pred, level, p, models=models, level_label=level_label),
+        "dca": lambda p: plot_dca(dca, level, p, models=models, level_label=level_label),
+        "clinical_impact": lambda p: plot_clinical_impact(pred, level, p, level_label=level_label),
+    }
+    for kind, path in paths.items():
+        draw[kind](path)

@@ -20,7 +20,7 @@ rule simulate_cohort:
     conda:
         ENV
     script:
-        script("simulate_cohort.py")
+        script_path("simulate_cohort.py")
 
 
 rule validate_cohort:
@@ -45,7 +45,7 @@ rule validate_cohort:
     conda:
         ENV
     script:
-        script("validate_cohort.py")
+        script_path("validate_cohort.py")
 
 
 rule cohort_examples:
@@ -67,7 +67,7 @@ rule cohort_examples:
     conda:
         ENV
     script:
-        script("cohort_examples.py")
+        script_path("cohort_examples.py")
 
 
 rule split_cohort:
@@ -86,7 +86,7 @@ rule split_cohort:
     conda:
         ENV
     script:
-        script("split_cohort.py")
+        script_path("split_cohort.py")
 
 
 rule table1:
@@ -112,4 +112,4 @@ rule table1:
     conda:
         ENV
     script:
-        script("table1.py")
+        script_path("table1.py")

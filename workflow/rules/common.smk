@@ -26,7 +26,7 @@ wildcard_constraints:
     shard=r"\d+",
 
 
-def script(name):
+def script_path(name):
     """Path of a script in the top-level scripts/ folder."""
     return str(Path(workflow.basedir) / "scripts" / name)
 
@@ -48,10 +48,10 @@ def make_report():
     run_config = Path(LOGS) / "run_config.yaml"
     run_config.write_text(yaml.safe_dump(config, sort_keys=False))
     shell(
-        "{python} -m snakemake --report {report} --nolock --snakefile {snakefile} --configfile {cfg}"
+        "{python} -m snakemake --report {html} --nolock --snakefile {snakefile} --configfile {cfg}"
         " > {log} 2>&1".format(
             python=shlex.quote(sys.executable),
-            report=shlex.quote(f"{RESULTS}/report.html"),
+            html=shlex.quote(f"{RESULTS}/report.html"),
             snakefile=shlex.quote(str(workflow.main_snakefile)),
             cfg=shlex.quote(str(run_config)),
             log=shlex.quote(f"{LOGS}/report.log"),
@@ -96,13 +96,59 @@ def radiomics_inputs(wildcards=None):
     }
 
 
+# Report captions of the evaluation tables whose caption file is not named after the table.
+TABLE_CAPTIONS = {"calibration": "calibration_table", "dca": "dca_table", "subgroups": "subgroups_table"}
+FIGURE_TITLES = {
+    "roc": "ROC",
+    "roc_learners": "ROC of the learners",
+    "calibration": "Calibration",
+    "dca": "Decision curves",
+    "clinical_impact": "Clinical impact",
+}
+
+
+def level_figure_kinds():
+    """Figures drawn for every level (learner ROC and clinical impact need radiomics)."""
+    kinds = ["roc", "calibration", "dca"]
+    return kinds + (["roc_learners", "clinical_impact"] if HAS_IMAGES else [])
+
+
+def nomogram_model():
+    """The model drawn as a nomogram and used by the cascade: combined, or clinical alone."""
+    return "combined" if HAS_IMAGES else "clinical"
+
+
+def level_label(wildcards):
+    for lv in config["levels"]:
+        if lv["name"] == wildcards.level:
+            return lv.get("description") or lv["name"]
+    return wildcards.level
+
+
+def summary_inputs(wildcards):
+    out = {
+        "performance": f"{RESULTS}/tables/performance.csv",
+        "subgroups": f"{RESULTS}/tables/subgroups.csv",
+        "delong": f"{RESULTS}/tables/auc_delong.csv",
+    }
+    if len(LEVELS) >= 2:
+        out["cascade"] = f"{RESULTS}/tables/cascade_metrics.csv"
+    return out
+
+
 def final_outputs():
     out = [
         f"{RESULTS}/cohort/cohort.csv",
         f"{RESULTS}/cohort/split.csv",
         f"{RESULTS}/tables/table1_baseline.csv",
         f"{RESULTS}/summary.md",
+        f"{RESULTS}/predictions.csv",
+        f"{RESULTS}/figures/subgroups_forest.png",
     ]
+    out += expand(f"{RESULTS}/figures/{{level}}_{{kind}}.png", level=LEVELS, kind=level_figure_kinds())
+    out += expand(f"{RESULTS}/figures/{{level}}_nomogram.png", level=LEVELS)
+    if len(LEVELS) >= 2:
+        out.append(f"{RESULTS}/figures/cascade.png")
     if HAS_IMAGES:
         out += [
             f"{RESULTS}/figures/cohort_examples.png",

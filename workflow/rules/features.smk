@@ -23,7 +23,7 @@ rule extract_shard:
     conda:
         ENV
     script:
-        script("extract_shard.py")
+        script_path("extract_shard.py")
 
 
 rule merge_features:
@@ -41,7 +41,7 @@ rule merge_features:
     conda:
         ENV
     script:
-        script("merge_features.py")
+        script_path("merge_features.py")
 
 
 rule robustness_shard:
@@ -67,7 +67,7 @@ rule robustness_shard:
     conda:
         ENV
     script:
-        script("robustness_shard.py")
+        script_path("robustness_shard.py")
 
 
 rule icc:
@@ -92,4 +92,4 @@ rule icc:
     conda:
         ENV
     script:
-        script("icc.py")
+        script_path("icc.py")

@@ -1,0 +1,26 @@
+"""Rule evaluation_tables: performance, DeLong, calibration, DCA, reclassification, subgroups."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from alnburden.evaluation import evaluation_tables, write_tables
+from alnburden.io import setup_logging
+
+if TYPE_CHECKING:
+    from snakemake.iocontainers import Snakemake
+
+    snakemake: Snakemake
+
+setup_logging(snakemake.log[0])
+ev = snakemake.params.evaluation
+tables = evaluation_tables(
+    pd.read_csv(snakemake.input.predictions, dtype={"patient_id": str}),
+    cutoff=ev["cutoff"],
+    ki67_cutoff=ev["ki67_cutoff"],
+    dca_grid=ev["dca_thresholds"],
+    n_boot=ev["bootstrap"],
+    seed=snakemake.params.seed,
+)
+write_tables(tables, Path(snakemake.output.performance).parent)

@@ -1,0 +1,25 @@
+"""Rule extract_shard: pyradiomics features (intratumoral + peritumoral rings) of one shard."""
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from alnburden.features import extract_shard
+from alnburden.io import setup_logging
+
+if TYPE_CHECKING:
+    from snakemake.iocontainers import Snakemake
+
+    snakemake: Snakemake
+
+log = setup_logging(snakemake.log[0])
+extract_shard(
+    pd.read_csv(snakemake.input.cohort, dtype={"patient_id": str}),
+    shard=int(snakemake.wildcards.shard),
+    n_shards=snakemake.params.n_shards,
+    params_path=snakemake.input.params,
+    out_path=snakemake.output[0],
+    peritumoral_mm=snakemake.params.peritumoral_mm,
+    components=snakemake.params.components,
+    progress_logger=log,
+)

@@ -1,0 +1,27 @@
+"""Rule robustness_shard: features on perturbed masks of this shard's ICC (training) patients."""
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from alnburden.io import setup_logging
+from alnburden.robustness import extract_robustness_shard
+
+if TYPE_CHECKING:
+    from snakemake.iocontainers import Snakemake
+
+    snakemake: Snakemake
+
+log = setup_logging(snakemake.log[0])
+extract_robustness_shard(
+    pd.read_csv(snakemake.input.cohort, dtype={"patient_id": str}),
+    pd.read_csv(snakemake.input.split, dtype={"patient_id": str}),
+    shard=int(snakemake.wildcards.shard),
+    n_shards=snakemake.params.n_shards,
+    params_path=snakemake.input.params,
+    out_path=snakemake.output[0],
+    peritumoral_mm=snakemake.params.peritumoral_mm,
+    components=snakemake.params.components,
+    progress_logger=log,
+    **snakemake.params.robustness,
+)

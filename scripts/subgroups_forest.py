@@ -1,0 +1,16 @@
+"""Rule subgroups_forest: forest plot of AUC by Ki-67 subgroup."""
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from alnburden.io import setup_logging
+from alnburden.plots import plot_subgroups_forest
+
+if TYPE_CHECKING:
+    from snakemake.iocontainers import Snakemake
+
+    snakemake: Snakemake
+
+setup_logging(snakemake.log[0])
+plot_subgroups_forest(pd.read_csv(snakemake.input.subgroups), snakemake.output.png)

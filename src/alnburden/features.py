@@ -1,0 +1,576 @@
+"""Radiomics extraction with pyradiomics, sharing the expensive image work between regions.
+
+Why not just call ``RadiomicsFeatureExtractor.execute`` once per region?
+    ``execute(image, mask)`` normalises the whole image, resamples it (B-spline, whole-image
+    coefficients), applies every filter (LoG, wavelet...) and only then measures the region.
+    The lesion, its peritumoral rings and every perturbed segmentation of the robustness step
+    all share the same image, so that work is repeated 2-8 times per patient.
+
+What is shared, and why the numbers stay EXACTLY those of ``execute``
+    :class:`RadiomicsExtractor` replays ``execute`` step by step with pyradiomics' own
+    functions (``imageoperations.normalizeImage``, ``resampleImage``, ``checkMask``,
+    ``cropToTumorMask``, ``get<ImageType>Image``, ``computeShape``, ``computeFeatures``) in
+    the same order and with the same settings, and caches only what provably does not depend
+    on the region:
+
+    * the normalised image (``normalizeImage`` uses whole-image statistics);
+    * the resampled image and its filtered images, per resampling *grid*. pyradiomics
+      resamples onto a grid aligned with the image origin and cropped to the region's
+      bounding box plus ``padDistance`` resampled pixels (clipped to the image). The
+      resampled image depends only on that grid, and the filters (LoG, wavelet, square...;
+      not LBP3D, which reads the mask and is therefore never cached) depend only on the
+      resampled image. Two regions with the same grid thus see bit-identical filtered
+      images, and the grid is obtained by running pyradiomics' own ``resampleImage`` on the
+      mask alone (nearest neighbour), so it is the grid ``execute`` would use.
+
+    Filters on the *union* bounding box are NOT equal to filters on each region's own crop:
+    the LoG is a recursive (IIR) Gaussian whose response at every pixel depends on the whole
+    crop and its borders, and pyradiomics' wavelet wraps the crop periodically; with the
+    default ``padDistance: 5`` a ring and the lesion have different crops, and the lesion's
+    features change with the crop: on three BUS-BRA lesions, padDistance 5 vs the whole
+    image changed LoG features by a median 1-11 % (up to 99 %), and for a lesion near the
+    image border also wavelet (up to 2x) and even original features (1e-4: the B-spline
+    resampling grid moves with the crop). Sharing a union crop would therefore only
+    approximate ``execute``. The study's params file instead sets
+    ``padDistance`` larger than any image, so every region's grid is the whole (resampled)
+    image: ``execute`` itself then filters the whole image, the filtered values inside a
+    region no longer depend on the segmentation (a requirement for a meaningful
+    segmentation-robustness ICC), and all regions of a patient share one grid. With a
+    smaller ``padDistance`` this module is still exact; it only shares less.
+
+Feature names: ``<region>_<pyradiomics name>``, e.g. ``intra_original_firstorder_Mean``,
+``peri3mm_wavelet-LH_glcm_Contrast``; diagnostics are not features and are never returned.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+import logging
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import SimpleITK as sitk
+
+from alnburden.imaging import apply_component_policy, read_image, read_mask
+from alnburden.regions import region_masks
+
+logger = logging.getLogger(__name__)
+
+#: Image types whose filter reads the mask: recomputed for every region, never shared.
+MASK_DEPENDENT_IMAGE_TYPES = frozenset({"LBP3D"})
+
+#: Metadata key of the features' provenance inside the parquet schema.
+PARQUET_METADATA_KEY = b"alnburden"
+
+
+class ExtractionError(RuntimeError):
+    """A patient's radiomics extraction failed; the message names the patient and why."""
+
+
+@dataclass
+class PreparedImage:
+    """An image normalised once, with its resampled and filtered versions cached per grid.
+
+    Attributes
+    ----------
+    image : SimpleITK.Image
+        The input image after pyradiomics' normalisation (if enabled).
+    grids : dict
+        Grid key -> (resampled image, list of (filtered image, image type name, settings)).
+    """
+
+    image: sitk.Image
+    grids: dict = field(default_factory=dict)
+
+
+def _grid_key(image: sitk.Image) -> tuple:
+    return (tuple(image.GetSize()), tuple(image.GetOrigin()), tuple(image.GetSpacing()),
+            tuple(image.GetDirection()))
+
+
+def _params_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class RadiomicsExtractor:
+    """pyradiomics extraction of the lesion and its peritumoral rings, one image at a time.
+
+    Parameters
+    ----------
+    params_path
+        pyradiomics parameter file (YAML), validated by pyradiomics' own schema (pykwalify)
+        when the extractor is first used.
+    peritumoral_mm
+        Widths (mm) of the peritumoral rings measured outside the lesion; ``()`` for the
+        lesion only.
+    components
+        Connected-components policy of the lesion mask: ``"keep_all"`` or ``"largest"``.
+
+    Notes
+    -----
+    ``__init__`` only stores the parameters; the pyradiomics extractor is built (and the
+    params file validated) on first use and kept in ``extractor_``. Features equal those of
+    ``RadiomicsFeatureExtractor(params_path).execute(image, region_mask)`` for every region
+    (see the module docstring for why, and ``tests/test_features.py`` for the check).
+    """
+
+    def __init__(self, params_path: str | Path, peritumoral_mm: Sequence[float] = (3,),
+                 components: str = "keep_all") -> None:
+        self.params_path = params_path
+        self.peritumoral_mm = peritumoral_mm
+        self.components = components
+
+    # -- pyradiomics -----------------------------------------------------------------
+    @property
+    def extractor_(self):
+        """The validated ``radiomics.featureextractor.RadiomicsFeatureExtractor``."""
+        ex = self.__dict__.get("_extractor")
+        if ex is None:
+            ex = build_pyradiomics_extractor(self.params_path)
+            self.__dict__["_extractor"] = ex
+        return ex
+
+    def __getstate__(self):  # picklable for process pools: rebuild the extractor there
+        state = dict(self.__dict__)
+        state.pop("_extractor", None)
+        return state
+
+    def feature_metadata(self) -> dict:
+        """Provenance to store next to the features.
+
+        Returns
+        -------
+        dict
+            ``pyradiomics_version``, ``simpleitk_version``, ``params_file``,
+            ``params_sha256`` (of the file's bytes), ``settings``, ``image_types``,
+            ``feature_classes`` (as pyradiomics parsed them), ``peritumoral_mm``,
+            ``components``.
+        """
+        import radiomics
+
+        ex = self.extractor_
+        path = Path(self.params_path)
+        return {
+            "pyradiomics_version": str(radiomics.__version__),
+            "simpleitk_version": sitk.Version_VersionString(),
+            "params_file": path.name,
+            "params_sha256": _params_sha256(path),
+            "settings": _jsonable(ex.settings),
+            "image_types": _jsonable(ex.enabledImagetypes),
+            "feature_classes": _jsonable(ex.enabledFeatures),
+            "peritumoral_mm": [float(w) for w in self.peritumoral_mm],
+            "components": self.components,
+        }
+
+    # -- the shared pipeline -----------------------------------------------------------
+    def prepare(self, image: sitk.Image) -> PreparedImage:
+        """Normalise ``image`` once (if the params enable it) for all its regions."""
+        from radiomics import imageoperations
+
+        settings = self.extractor_.settings.copy()
+        if settings.get("normalize", False):
+            image = imageoperations.normalizeImage(image, **settings)
+        return PreparedImage(image=image)
+
+    def measure(self, prepared: PreparedImage, mask: sitk.Image) -> dict[str, float]:
+        """pyradiomics features of one region on a prepared image.
+
+        Parameters
+        ----------
+        prepared
+            From :meth:`prepare`.
+        mask
+            Region mask on the (original) image grid, value ``label`` (1) inside.
+
+        Returns
+        -------
+        dict[str, float]
+            pyradiomics feature name -> value (no region prefix, no diagnostics), exactly
+            ``execute(image, mask)``'s values.
+        """
+        from radiomics import imageoperations
+
+        ex = self.extractor_
+        s = ex.settings.copy()
+        label_mask = imageoperations.getMask(mask, **s)
+        image = prepared.image
+        if s.get("interpolator") is not None and s.get("resampledPixelSpacing") is not None:
+            _, region = imageoperations.resampleImage(
+                label_mask, label_mask, **{**s, "interpolator": "sitkNearestNeighbor"})
+            key = _grid_key(region)
+            if key not in prepared.grids:
+                resampled, check = imageoperations.resampleImage(image, label_mask, **s)
+                if _grid_key(resampled) != key or not _same_pixels(check, region):
+                    raise RuntimeError("internal error: pyradiomics resampling grid of the mask "
+                                       "differs from the image's; report this with the image")
+                prepared.grids[key] = (resampled, None)
+        elif s.get("preCrop", False):
+            bb, corrected = imageoperations.checkMask(image, label_mask, **s)
+            if corrected is not None:
+                label_mask = corrected
+            cropped, region = imageoperations.cropToTumorMask(image, label_mask, bb, **s)
+            key = _grid_key(cropped)
+            prepared.grids.setdefault(key, (cropped, None))
+        else:
+            region = label_mask
+            key = _grid_key(image)
+            prepared.grids.setdefault(key, (image, None))
+        resampled, filtered = prepared.grids[key]
+
+        # execute(): step 2, bounding box on the (resampled) image and mask
+        bb, corrected = imageoperations.checkMask(resampled, region, **s)
+        if corrected is not None:
+            region = corrected
+        # step 4: shape on the crop without padding
+        features: dict = collections.OrderedDict()
+        features.update(ex.computeShape(resampled, region, bb, **s))
+        # step 6: every image type, cropped to the bounding box (padDistance 0)
+        if filtered is None:
+            filtered = self._filter(resampled, region, s, shared_only=True)
+            prepared.grids[key] = (resampled, filtered)
+        per_region = self._filter(resampled, region, s, shared_only=False)
+        for im, name, kwargs in _ordered(ex.enabledImagetypes, filtered, per_region):
+            im_c, mask_c = imageoperations.cropToTumorMask(im, region, bb, padDistance=0)
+            features.update(ex.computeFeatures(im_c, mask_c, name, **kwargs))
+        return {k: v for k, v in features.items() if not k.startswith("diagnostics_")}
+
+    def _filter(self, image: sitk.Image, mask: sitk.Image, settings: dict,
+                shared_only: bool) -> dict[str, list]:
+        """Filtered images per image type (shared types or mask-dependent types only)."""
+        from radiomics import imageoperations
+
+        out: dict[str, list] = {}
+        for image_type, custom in self.extractor_.enabledImagetypes.items():
+            if (image_type in MASK_DEPENDENT_IMAGE_TYPES) == shared_only:
+                continue
+            args = settings.copy()
+            args.update(custom or {})
+            generator = getattr(imageoperations, f"get{image_type}Image")(image, mask, **args)
+            out[image_type] = list(generator)
+        return out
+
+    def measure_regions(self, prepared: PreparedImage,
+                        regions: Mapping[str, sitk.Image]) -> dict[str, float]:
+        """Features of several regions of one prepared image, prefixed ``<region>_``.
+
+        Raises
+        ------
+        ValueError
+            When a region is invalid for pyradiomics (empty, a single pixel...) or a feature
+            is not finite (NaN/inf); the message names the region (and feature).
+        """
+        out: dict[str, float] = {}
+        for name, mask in regions.items():
+            try:
+                values = self.measure(prepared, mask)
+            except (ValueError, RuntimeError, AssertionError) as err:
+                raise ValueError(f"region {name}: pyradiomics failed ({err})") from err
+            for feature, value in values.items():
+                v = float(value)
+                if not math.isfinite(v):
+                    raise ValueError(f"region {name}: feature {feature} is {v} (not finite); "
+                                     "the region is probably too small or uniform for this "
+                                     "feature: check the segmentation or disable the feature "
+                                     "in the params file")
+                out[f"{name}_{feature}"] = v
+        return out
+
+    # -- patients and cohorts ------------------------------------------------------------
+    def load_patient(self, image_path: str | Path, mask_path: str | Path,
+                     spacing_mm: float | None = None) -> tuple[sitk.Image, sitk.Image, int]:
+        """Read one patient's image and lesion mask (components policy applied).
+
+        Returns
+        -------
+        (image, mask, n_components)
+            ``n_components`` counts the 8-connected components of the mask as read.
+        """
+        image = read_image(image_path, spacing_mm)
+        mask = read_mask(mask_path, image, image_path=image_path, components="keep_all")
+        mask, n = apply_component_policy(mask, self.components)
+        return image, mask, n
+
+    def extract_patient(self, image_path: str | Path, mask_path: str | Path,
+                        spacing_mm: float | None = None,
+                        extra_masks: Mapping[str, str | Path | sitk.Image] | None = None,
+                        patient_id: str | None = None) -> dict[str, float]:
+        """All features of one patient: lesion, peritumoral rings and any extra region.
+
+        Parameters
+        ----------
+        image_path, mask_path
+            Image and lesion mask files (see :mod:`alnburden.imaging`).
+        spacing_mm
+            Pixel spacing (mm) for files without one (PNG/JPEG).
+        extra_masks
+            Additional named regions (file on the image grid, or a SimpleITK mask), measured
+            on the same filtered images and prefixed with their name.
+        patient_id
+            Used in error messages.
+
+        Returns
+        -------
+        dict[str, float]
+            ``<region>_<feature>`` -> value.
+
+        Raises
+        ------
+        ExtractionError
+            Naming the patient and the reason (unreadable file, invalid region, non-finite
+            feature...). Nothing is dropped or imputed.
+        """
+        pid = patient_id if patient_id is not None else Path(image_path).stem
+        try:
+            image, mask, n = self.load_patient(image_path, mask_path, spacing_mm)
+            regions = region_masks(mask, self.peritumoral_mm)
+            for name, extra in (extra_masks or {}).items():
+                if name in regions:
+                    raise ValueError(f"extra region name {name!r} collides with {list(regions)}; "
+                                     "rename it")
+                if isinstance(extra, sitk.Image):
+                    regions[name] = extra
+                else:
+                    regions[name] = read_mask(extra, image, image_path=image_path)
+            return self.measure_regions(self.prepare(image), regions)
+        except ExtractionError:
+            raise
+        except Exception as err:  # noqa: BLE001 - re-raised with the patient's id
+            raise ExtractionError(f"patient {pid}: radiomics extraction failed: {err}") from err
+
+    def extract_cohort(self, cohort: pd.DataFrame,
+                       progress_logger: logging.Logger | None = None) -> pd.DataFrame:
+        """Features of every patient of ``cohort`` (serially; shard for parallelism).
+
+        Parameters
+        ----------
+        cohort
+            ``patient_id``, ``image``, ``mask`` (absolute paths, as in cohort.csv) and
+            optionally ``pixel_spacing_mm``.
+        progress_logger
+            Logger receiving one INFO line per patient, e.g. ``"12/73 P0012 0.41 s"``
+            (defaults to this module's logger).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``patient_id`` then the feature columns, sorted by name; one row per patient in
+            the cohort's order.
+
+        Raises
+        ------
+        ExtractionError
+            The first patient that fails, or when patients do not yield the same features.
+        """
+        log = progress_logger or logger
+        _require_columns(cohort, ["patient_id", "image", "mask"])
+        rows, n = [], len(cohort)
+        for i, row in enumerate(cohort.itertuples(index=False), start=1):
+            t0 = time.perf_counter()
+            pid = str(row.patient_id)
+            feats = self.extract_patient(row.image, row.mask, _spacing(row), patient_id=pid)
+            rows.append((pid, feats))
+            log.info("%d/%d %s %.2f s", i, n, pid, time.perf_counter() - t0)
+        return features_frame(rows)
+
+
+def _spacing(row) -> float | None:
+    value = getattr(row, "pixel_spacing_mm", None)
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    return float(value)
+
+
+def _require_columns(df: pd.DataFrame, columns: Iterable[str]) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"cohort table lacks columns {missing}; pass results/cohort/cohort.csv")
+
+
+def features_frame(rows: Sequence[tuple[str, Mapping[str, float]]],
+                   index_columns: Sequence[str] = ("patient_id",)) -> pd.DataFrame:
+    """Build the features table from ``(key, features)`` rows, checking they agree.
+
+    ``key`` is a patient id (or a tuple matching ``index_columns``). Every row must have the
+    same feature names (a filter silently skipped for one image would otherwise leave holes).
+    """
+    if not rows:
+        return pd.DataFrame(columns=list(index_columns))
+    names = sorted(rows[0][1])
+    ref = set(names)
+    for key, feats in rows[1:]:
+        if set(feats) != ref:
+            missing = sorted(ref - set(feats))[:5]
+            extra = sorted(set(feats) - ref)[:5]
+            raise ExtractionError(f"patient {key}: features differ from patient {rows[0][0]} "
+                                  f"(missing {missing}, extra {extra}); an image too small for "
+                                  "a filter? check the image size against the LoG sigmas")
+    keys = [k if isinstance(k, tuple) else (k,) for k, _ in rows]
+    values = np.array([[feats[name] for name in names] for _, feats in rows], dtype=float)
+    df = pd.DataFrame(values, columns=names)
+    for j, col in enumerate(index_columns):
+        df.insert(j, col, [k[j] for k in keys])
+    return df
+
+
+def _same_pixels(a: sitk.Image, b: sitk.Image) -> bool:
+    return _grid_key(a) == _grid_key(b) and np.array_equal(sitk.GetArrayViewFromImage(a),
+                                                           sitk.GetArrayViewFromImage(b))
+
+
+def _ordered(enabled: Mapping, shared: Mapping[str, list], per_region: Mapping[str, list]):
+    """Filtered images in the image-type order of the params file (as ``execute``)."""
+    for image_type in enabled:
+        yield from shared.get(image_type, per_region.get(image_type, []))
+
+
+def _jsonable(obj):
+    return json.loads(json.dumps(obj, default=str))
+
+
+def build_pyradiomics_extractor(params_path: str | Path):
+    """pyradiomics' extractor for ``params_path``, validated, with the unsupported settings refused.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Missing file, a file pyradiomics' schema rejects (pykwalify message), 3-D shape
+        enabled, or settings this module does not replay (resegmentation, voxel-based).
+    """
+    from radiomics import featureextractor
+
+    path = Path(params_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"pyradiomics params file {path} not found; set "
+                                "radiomics.params in the config (default config/radiomics.yaml)")
+    try:
+        ex = featureextractor.RadiomicsFeatureExtractor(str(path))
+    except Exception as err:  # pykwalify SchemaError and friends
+        raise ValueError(f"pyradiomics params file {path} is invalid: {err}") from err
+    if "shape" in ex.enabledFeatures:
+        raise ValueError(f"{path}: featureClass 'shape' is 3-D; images are 2-D, use 'shape2D'")
+    if ex.settings.get("resegmentRange") is not None:
+        raise ValueError(f"{path}: resegmentRange is not supported by alnburden's shared "
+                         "extraction; remove it")
+    return ex
+
+
+# -- shards and files ------------------------------------------------------------------
+def n_shards_for(n_patients: int, max_shards: int, min_per_shard: int = 10) -> int:
+    """Number of extraction shards: at most ``max_shards``, at least ``min_per_shard``
+    patients each (so small cohorts are not split into tiny jobs), and at least 1."""
+    if max_shards < 1 or min_per_shard < 1:
+        raise ValueError(f"max_shards={max_shards} and min_per_shard={min_per_shard} must be >= 1")
+    return max(1, min(int(max_shards), int(n_patients) // int(min_per_shard)))
+
+
+def shard_of(patient_ids: Iterable[str], n_shards: int) -> dict[str, int]:
+    """Stable shard (0-based) of each patient: ids sorted, then dealt round-robin.
+
+    Independent of the row order of the cohort; shards differ in size by at most one and
+    none is empty when there are at least ``n_shards`` patients.
+    """
+    if n_shards < 1:
+        raise ValueError(f"n_shards={n_shards} must be >= 1")
+    ids = sorted({str(p) for p in patient_ids})
+    return {pid: i % n_shards for i, pid in enumerate(ids)}
+
+
+def write_features(df: pd.DataFrame, parquet_path: str | Path, metadata: Mapping,
+                   csv_path: str | Path | None = None) -> Path:
+    """Write a features table as parquet (provenance in the schema metadata) plus a JSON
+    sidecar ``<stem>.json`` with the same provenance, and optionally a CSV copy.
+
+    Returns
+    -------
+    Path
+        The sidecar JSON path.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parquet_path = Path(parquet_path)
+    parquet_path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[PARQUET_METADATA_KEY] = json.dumps(dict(metadata), sort_keys=True).encode()
+    pq.write_table(table.replace_schema_metadata(meta), parquet_path)
+    sidecar = parquet_path.with_suffix(".json")
+    sidecar.write_text(json.dumps(dict(metadata), indent=2, sort_keys=True) + "\n")
+    if csv_path is not None:
+        df.to_csv(csv_path, index=False, float_format="%.10g", lineterminator="\n")
+    return sidecar
+
+
+def read_features(path: str | Path) -> tuple[pd.DataFrame, dict]:
+    """Read a parquet written by :func:`write_features`: (table, provenance dict)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    raw = (table.schema.metadata or {}).get(PARQUET_METADATA_KEY)
+    return table.to_pandas(), (json.loads(raw) if raw else {})
+
+
+def merge_shards(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """Concatenate shard parquets into one table (provenance in ``df.attrs['alnburden']``).
+
+    Key columns are ``patient_id`` (and ``rater`` for robustness shards). Rows are sorted by
+    the keys, feature columns by name. Empty shards are allowed.
+
+    Raises
+    ------
+    ValueError
+        Shards extracted with different params (sha256), with different feature columns,
+        or repeating a key.
+    """
+    frames, metas = [], []
+    for p in paths:
+        df, meta = read_features(p)
+        metas.append((Path(p), meta))
+        if len(df):
+            frames.append((Path(p), df))
+    hashes = {m.get("params_sha256") for _, m in metas}
+    if len(hashes) > 1:
+        raise ValueError(f"shards were extracted with different params files ({sorted(map(str, hashes))}); "
+                         "delete results/features/shards and rerun")
+    if not frames:
+        raise ValueError(f"all {len(paths)} shards are empty; the cohort has no patient to extract")
+    ref_path, ref = frames[0]
+    for p, df in frames[1:]:
+        if list(df.columns) != list(ref.columns):
+            diff = sorted(set(df.columns) ^ set(ref.columns))[:5]
+            raise ValueError(f"shard {p} has different columns from {ref_path} (e.g. {diff}); "
+                             "rerun the extraction")
+    keys = [c for c in ("patient_id", "rater") if c in ref.columns]
+    out = pd.concat([df for _, df in frames], ignore_index=True)
+    dup = out.duplicated(keys, keep=False)
+    if dup.any():
+        raise ValueError(f"patients {sorted(out.loc[dup, 'patient_id'].astype(str).unique())[:5]} appear "
+                         "in several shards; rerun the extraction")
+    features = sorted(c for c in out.columns if c not in keys)
+    out = out.sort_values(keys, kind="stable").reset_index(drop=True)[keys + features]
+    out.attrs["alnburden"] = metas[0][1]
+    return out
+
+
+def shard_rows(cohort: pd.DataFrame, shard: int, n_shards: int) -> pd.DataFrame:
+    """The rows of ``cohort`` that belong to ``shard`` (see :func:`shard_of`)."""
+    owner = shard_of(cohort["patient_id"].astype(str), n_shards)
+    return cohort[cohort["patient_id"].astype(str).map(owner) == int(shard)]
+
+
+def extract_shard(cohort: pd.DataFrame, shard: int, n_shards: int, params_path: str | Path,
+                  out_path: str | Path, peritumoral_mm: Sequence[float] = (3,),
+                  components: str = "keep_all", progress_logger: logging.Logger | None = None) -> Path:
+    """Extract the features of one shard of the cohort and write them (parquet + provenance)."""
+    extractor = RadiomicsExtractor(params_path, peritumoral_mm=peritumoral_mm, components=components)
+    rows = shard_rows(cohort, shard, n_shards)
+    (progress_logger or logger).info("shard %s/%s: %d patients", shard, n_shards, len(rows))
+    df = extractor.extract_cohort(rows, progress_logger)
+    return write_features(df, out_path, extractor.feature_metadata())

@@ -1,0 +1,218 @@
+"""Reading ultrasound images and lesion masks as 2-D SimpleITK images.
+
+Every image enters the radiomics stage through :func:`read_image` (2-D, float32, physical
+pixel spacing in mm) and every mask through :func:`read_mask` (2-D, uint8, 0/1, on the
+image's grid), so that pyradiomics always sees the same kind of input whatever the file
+format the user brought (PNG/JPEG grey or RGB, DICOM, NRRD, NIfTI, MetaImage...).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+logger = logging.getLogger(__name__)
+
+#: Raster formats whose files carry no trustworthy physical pixel spacing: the spacing must
+#: come from the manifest (``pixel_spacing_mm``).
+RASTER_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff"})
+
+#: ITU-R BT.601 luma weights (R, G, B) used to turn colour exports into grey levels.
+LUMA_601 = (0.299, 0.587, 0.114)
+
+#: Connected-component policies for masks with several lesions/islands.
+COMPONENT_POLICIES = ("keep_all", "largest")
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
+
+
+def _to_2d(image: sitk.Image, path: Path) -> sitk.Image:
+    """Drop a singleton third dimension (single-frame DICOM, 1-slice NIfTI)."""
+    if image.GetDimension() == 2:
+        return image
+    if image.GetDimension() == 3 and image.GetSize()[2] == 1:
+        return image[:, :, 0]
+    raise ValueError(
+        f"{path}: image of size {image.GetSize()} is not 2-D; export one 2-D frame per patient "
+        "(a single B-mode frame, or a volume with exactly one slice)")
+
+
+def _read(path: str | Path) -> tuple[sitk.Image, Path]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file not found; check the manifest path (relative to "
+                                "the manifest's folder)")
+    try:
+        image = sitk.ReadImage(str(path))
+    except RuntimeError as err:
+        raise ValueError(f"{path}: SimpleITK cannot read this file ({str(err).strip().splitlines()[-1]}); "
+                         "export it as PNG, NRRD or NIfTI") from err
+    return _to_2d(image, path), path
+
+
+def _luminance(image: sitk.Image, path: Path) -> np.ndarray:
+    """Grey levels (float64 array, rows x cols) of a scalar or vector image."""
+    arr = sitk.GetArrayFromImage(image).astype(np.float64)
+    n = image.GetNumberOfComponentsPerPixel()
+    if n == 1:
+        return arr
+    if n in (3, 4):  # RGB / RGBA: alpha is ignored
+        r, g, b = (arr[..., i] for i in range(3))
+        return LUMA_601[0] * r + LUMA_601[1] * g + LUMA_601[2] * b
+    if n == 2:  # grey + alpha
+        return arr[..., 0]
+    raise ValueError(f"{path}: {n} components per pixel; expected grey (1), grey+alpha (2), "
+                     "RGB (3) or RGBA (4)")
+
+
+def read_image(path: str | Path, spacing_mm: float | None = None) -> sitk.Image:
+    """Read one ultrasound image as a 2-D float32 SimpleITK image with spacing in mm.
+
+    Parameters
+    ----------
+    path
+        Image file (anything SimpleITK reads). Colour images (RGB/RGBA) are converted to
+        luminance with the ITU-R BT.601 weights 0.299 R + 0.587 G + 0.114 B (alpha ignored),
+        so a grey image and its RGB copy give identical pixels.
+    spacing_mm
+        Isotropic in-plane pixel spacing (mm). Required for raster formats (PNG, JPEG, BMP,
+        GIF, TIFF), which carry no reliable spacing; for formats that store a spacing
+        (DICOM, NRRD, NIfTI, MetaImage) it may be omitted and, if given, must agree with the
+        file (relative tolerance 1e-4).
+
+    Returns
+    -------
+    SimpleITK.Image
+        2-D, ``sitkFloat32``; origin and direction from the file (raster: origin 0,
+        identity direction).
+
+    Raises
+    ------
+    ValueError
+        When no spacing is available, the spacing is not positive, the file disagrees with
+        ``spacing_mm``, or the image is not 2-D.
+    """
+    image, path = _read(path)
+    arr = _luminance(image, path).astype(np.float32)
+    out = sitk.GetImageFromArray(arr)
+    raster = _suffix(path) in RASTER_SUFFIXES
+    if spacing_mm is not None:
+        spacing_mm = float(spacing_mm)
+        if not np.isfinite(spacing_mm) or spacing_mm <= 0:
+            raise ValueError(f"{path}: pixel spacing {spacing_mm!r} mm is not a positive number; "
+                             "give pixel_spacing_mm in mm, e.g. 0.1")
+    if raster:
+        if spacing_mm is None:
+            raise ValueError(f"{path}: {_suffix(path)} files carry no pixel spacing; give "
+                             "pixel_spacing_mm (mm) in the manifest for this image")
+        out.SetSpacing((spacing_mm, spacing_mm))
+        return out
+    file_spacing = np.asarray(image.GetSpacing()[:2], dtype=float)
+    if spacing_mm is not None and not np.allclose(file_spacing, spacing_mm, rtol=1e-4, atol=0):
+        raise ValueError(f"{path}: the file says pixel spacing {tuple(file_spacing)} mm but the "
+                         f"manifest says {spacing_mm} mm; correct pixel_spacing_mm or leave it empty")
+    out.SetSpacing(tuple(file_spacing))
+    out.SetOrigin(image.GetOrigin()[:2])
+    direction = np.asarray(image.GetDirection()).reshape(image.GetDimension(), -1)[:2, :2]
+    out.SetDirection(tuple(direction.ravel()))
+    return out
+
+
+def count_components(mask: sitk.Image) -> int:
+    """Number of 8-connected components (2-D, ``fullyConnected``) of a binary mask."""
+    cc = sitk.ConnectedComponent(sitk.Cast(mask != 0, sitk.sitkUInt8), True)
+    return int(sitk.GetArrayViewFromImage(cc).max())
+
+
+def apply_component_policy(mask: sitk.Image, policy: str = "keep_all") -> tuple[sitk.Image, int]:
+    """Apply the connected-components policy to a binary mask.
+
+    Parameters
+    ----------
+    mask
+        Binary uint8 mask (0/1).
+    policy
+        ``"keep_all"`` keeps every component (the lesion may be multifocal or cut by a
+        shadow); ``"largest"`` keeps the largest 8-connected component (ties: lowest label).
+
+    Returns
+    -------
+    (mask, n_components)
+        The (possibly reduced) mask and the number of components of the INPUT mask.
+    """
+    if policy not in COMPONENT_POLICIES:
+        raise ValueError(f"components policy {policy!r} is unknown; use one of {COMPONENT_POLICIES}")
+    cc = sitk.ConnectedComponent(sitk.Cast(mask != 0, sitk.sitkUInt8), True)
+    labels = sitk.GetArrayFromImage(cc)
+    n = int(labels.max())
+    if policy == "keep_all" or n <= 1:
+        return mask, n
+    counts = np.bincount(labels.ravel())[1:]
+    keep = (labels == int(np.argmax(counts)) + 1).astype(np.uint8)
+    out = sitk.GetImageFromArray(keep)
+    out.CopyInformation(mask)
+    return out, n
+
+
+def read_mask(path: str | Path, reference: sitk.Image, image_path: str | Path | None = None,
+              components: str = "keep_all") -> sitk.Image:
+    """Read a lesion mask onto the grid of ``reference`` (any non-zero pixel = lesion).
+
+    Parameters
+    ----------
+    path
+        Mask file. Colour masks count a pixel as lesion when any channel is non-zero.
+    reference
+        The image (from :func:`read_image`) the mask belongs to. Raster masks (PNG...) take
+        its geometry; other formats must match its size, spacing and origin (tolerance
+        1e-4 of a pixel spacing).
+    image_path
+        File name of ``reference``, only used in error messages.
+    components
+        Connected-components policy, see :func:`apply_component_policy`. The number of
+        components is logged at DEBUG level (use :func:`count_components` to get it).
+
+    Returns
+    -------
+    SimpleITK.Image
+        2-D ``sitkUInt8`` mask with values 0/1 and the geometry of ``reference``.
+
+    Raises
+    ------
+    ValueError
+        Size or geometry mismatch (naming both files and both sizes), or an empty mask.
+    """
+    mask, path = _read(path)
+    image_name = image_path if image_path is not None else "the image"
+    arr = sitk.GetArrayFromImage(mask)
+    if mask.GetNumberOfComponentsPerPixel() > 1:
+        arr = np.any(arr != 0, axis=-1)
+    binary = (arr != 0).astype(np.uint8)
+    ref_size = reference.GetSize()
+    size = binary.shape[::-1]
+    if tuple(size) != tuple(ref_size):
+        raise ValueError(f"mask {path} is {size[0]}x{size[1]} pixels but image {image_name} is "
+                         f"{ref_size[0]}x{ref_size[1]}; export both at the same size")
+    if _suffix(path) not in RASTER_SUFFIXES:
+        spacing = np.asarray(reference.GetSpacing())
+        tol = 1e-4 * spacing.min()
+        if not (np.allclose(mask.GetSpacing()[:2], spacing, rtol=1e-4, atol=0)
+                and np.allclose(mask.GetOrigin()[:2], reference.GetOrigin(), rtol=0, atol=tol)):
+            raise ValueError(
+                f"mask {path} (spacing {mask.GetSpacing()[:2]}, origin {mask.GetOrigin()[:2]}) and "
+                f"image {image_name} (spacing {reference.GetSpacing()}, origin {reference.GetOrigin()}) "
+                "do not occupy the same physical space; export the mask on the image's grid")
+    if not binary.any():
+        raise ValueError(f"mask {path} is empty (no non-zero pixel); every patient needs a "
+                         "lesion segmentation")
+    out = sitk.GetImageFromArray(binary)
+    out.CopyInformation(reference)
+    out, n = apply_component_policy(out, components)
+    logger.debug("mask %s: %d connected component(s), policy %s", path, n, components)
+    return out

@@ -1,0 +1,67 @@
+"""The in-silico cohort: a seeded, deterministic stand-in for the private cohorts.
+
+It writes B-mode-like breast ultrasound images, tumour masks and a clinical table in
+exactly the user-manifest format, plus ``truth.csv`` (each patient's latent
+aggressiveness and true label probabilities), which the workflow never reads.
+Results obtained on it are a simulation, not clinical evidence.
+
+Modules
+-------
+effects
+    :class:`EffectSizes`, every tunable number of the model, documented.
+clinical
+    Latent factor, clinical variables, node count (hurdle model), ALN class, truth.
+anatomy
+    Background tissue layers, speckle formation and display (log compression).
+lesion
+    Tumour traits, outline (the mask) and spicules.
+image
+    :func:`render_patient`: one image + mask.
+cohort
+    :func:`simulate_cohort` and :func:`plot_cohort_examples`.
+
+Command line::
+
+    python -m alnburden.simulate OUT_DIR --n 583 --seed 2026
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from alnburden.simulate.cohort import MANIFEST_COLUMNS, plot_cohort_examples, simulate_cohort
+from alnburden.simulate.effects import EffectSizes
+from alnburden.simulate.image import render_patient
+
+__all__ = ["EffectSizes", "MANIFEST_COLUMNS", "main", "plot_cohort_examples",
+           "render_patient", "simulate_cohort"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry: simulate a cohort (and optionally its example figure)."""
+    p = argparse.ArgumentParser(
+        prog="python -m alnburden.simulate",
+        description="Write the in-silico ALN-burden cohort (manifest.csv, images/, masks/, "
+                    "truth.csv). A simulation, not clinical data.")
+    p.add_argument("out_dir", help="output folder")
+    p.add_argument("--n", type=int, default=583, help="number of patients (default 583)")
+    p.add_argument("--seed", type=int, default=2026, help="cohort seed (default 2026)")
+    p.add_argument("--node-positive-only", action="store_true",
+                   help="N+ patients only (burden study)")
+    p.add_argument("--high-burden-fraction", type=float, default=None,
+                   help="force this fraction of N+ patients to have >= 3 nodes")
+    p.add_argument("--jobs", type=int, default=1, help="rendering processes (default 1)")
+    p.add_argument("--figure", default=None,
+                   help="also write the example grid to this path (.pdf + .png)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    manifest = simulate_cohort(args.out_dir, n_patients=args.n, seed=args.seed,
+                               node_positive_only=args.node_positive_only,
+                               high_burden_fraction=args.high_burden_fraction,
+                               n_jobs=args.jobs)
+    print(manifest)
+    if args.figure:
+        for path in plot_cohort_examples(manifest, args.figure):
+            print(path)
+    return 0

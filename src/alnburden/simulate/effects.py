@@ -1,0 +1,201 @@
+"""Every effect size of the in-silico cohort, in one place.
+
+The generator is a small causal model around one latent factor per patient, the
+tumour's *aggressiveness* ``z ~ N(0, 1)``:
+
+``z`` -> tumour appearance on B-mode (margin, orientation, halo, shadow, calcifications,
+internal heterogeneity, echogenicity) and size;
+``z`` -> clinicopathological variables (age, size, Ki-67, grade, receptors, subtype);
+``z`` and Ki-67 -> positive-node count (a two-part hurdle: N0 vs N+, then N1-2 vs N>=3,
+then the count); node count -> ALN ultrasound morphologic class (Bedi et al. 2008).
+
+The image never sees the node count and the node count never sees the image: the
+radiomic signal reaches the labels only through ``z``, i.e. only through pixels.
+Shuffling images between patients therefore destroys it.
+
+:class:`EffectSizes` holds every number a calibration script may tune. Slopes on ``z``
+are per standard deviation of ``z``; ``ki67`` effects are per standard deviation of the
+logit of the Ki-67 fraction (``k`` below) unless stated otherwise. Anatomical and
+acquisition nuisance (layer thicknesses, gain, dynamic range, speckle size) do not carry
+signal and live as constants in :mod:`alnburden.simulate.anatomy`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+
+@dataclass(frozen=True)
+class EffectSizes:
+    """Effect sizes of the in-silico cohort (see the module docstring for the model).
+
+    All attributes have defaults tuned so that the default cohort (583 patients)
+    has roughly 50 % N+ patients, roughly 40 % of them with >= 3 positive nodes, and
+    oracle AUCs comfortably above the published ones (Lu et al. 2026). Use
+    :meth:`replace` to derive a variant, e.g. ``EffectSizes().replace(image_signal=0.8)``.
+
+    Attributes
+    ----------
+    age_mean, age_sd : float
+        Age distribution (years) at ``z = 0``; clipped to [25, 85].
+    age_latent : float
+        Change of age per SD of ``z`` (years; negative: aggressive tumours in younger women).
+    size_median_mm : float
+        Median pathological tumour size (mm) at ``z = 0``.
+    size_latent, size_sd : float
+        Log-size slope on ``z`` and residual SD of log-size; sizes clipped to
+        [``size_min_mm``, ``size_max_mm``].
+    size_min_mm, size_max_mm : float
+        Clipping range of tumour size (mm).
+    ki67_logit_mean, ki67_latent, ki67_sd : float
+        ``logit(ki67 / 100) = ki67_logit_mean + ki67_latent * z + ki67_sd * e``;
+        reported as an integer percentage in [1, 95].
+    grade_latent, grade_ki67, grade_noise : float
+        Latent grade score ``grade_latent * z + grade_ki67 * k + grade_noise * e``.
+    grade_cuts : tuple of float
+        Two cut points of the grade score (grade 1 / 2 / 3).
+    er_intercept, er_latent, er_ki67 : float
+        Logistic model of ER positivity.
+    pr_if_er_intercept, pr_if_er_latent, pr_if_er_negative : float
+        PR positivity: logistic among ER+ (intercept, slope on ``z``); probability among ER-.
+    her2_intercept, her2_latent, her2_er_negative : float
+        Logistic model of HER2 positivity (``her2_er_negative`` is added for ER- tumours).
+    subtype_ki67_cutoff : float
+        Ki-67 (%) separating luminal A from luminal B (St Gallen surrogate definition).
+    pos_intercept, pos_latent, pos_ki67 : float
+        Hurdle part 1, ``logit P(N+) = pos_intercept + pos_latent * z + pos_ki67 * k``.
+    high_intercept, high_ki67 : float
+        Hurdle part 2 among N+, ``logit P(N>=3 | N+) = high_intercept +
+        b(ki67) * z + high_ki67 * k``.
+    high_latent_low_ki67, high_latent_high_ki67 : float
+        The slope ``b(ki67)`` on ``z`` in low and high Ki-67 tumours, blended smoothly
+        around ``high_ki67_switch_pct``. A smaller slope in high Ki-67 tumours makes the
+        burden depend less on the image-visible latent there (the published level-2
+        subgroup pattern: AUC 0.82 low vs 0.68 high Ki-67).
+    high_ki67_switch_pct, high_ki67_switch_width : float
+        Centre and width (Ki-67 %) of the logistic blend between the two slopes.
+    two_nodes_prob : float
+        P(2 nodes | N1-2).
+    extra_nodes_log_mean, extra_nodes_latent, extra_nodes_dispersion : float
+        Among N>=3, ``n - 3`` is negative binomial with mean
+        ``exp(extra_nodes_log_mean + extra_nodes_latent * z)`` and size (dispersion)
+        ``extra_nodes_dispersion``.
+    aln_positive_shift, aln_count_slope : float
+        ALN morphologic class: ordinal probit with latent mean
+        ``aln_positive_shift * (n > 0) + aln_count_slope * log1p(n)`` and unit noise.
+    aln_cuts : tuple of float
+        Five cut points of that latent score (classes 1-6).
+    image_signal : float
+        Global multiplier of every slope of an image trait on ``z`` (0 gives images
+        that carry no information about ``z``; the calibration's main radiomics knob).
+    image_noise : float
+        Global multiplier of the residual (non-latent) SD of every image trait.
+    lobulation_intercept, lobulation_latent, lobulation_noise : float
+        Logit of the margin lobulation amplitude (macrolobulation, low harmonics).
+    spiculation_intercept, spiculation_latent, spiculation_noise : float
+        Logit of the spiculation strength (narrow radial spikes).
+    roughness_intercept, roughness_latent, roughness_noise : float
+        Logit of the fine margin irregularity (angular / microlobulated margin).
+    aspect_intercept, aspect_latent, aspect_noise : float
+        Log of the depth/width ratio ("taller-than-wide" above 0).
+    heterogeneity_intercept, heterogeneity_latent, heterogeneity_noise : float
+        Logit of the internal echo heterogeneity.
+    echo_intercept, echo_latent, echo_noise : float
+        Log of the lesion-to-gland mean amplitude ratio (more negative: more hypoechoic).
+    halo_intercept, halo_latent, halo_noise : float
+        Logit of the echogenic halo strength (bright rim just outside the margin,
+        what the peritumoral ring measures).
+    posterior_intercept, posterior_latent, posterior_noise : float
+        Posterior acoustic feature, ``tanh`` of this score: negative = enhancement,
+        positive = shadowing.
+    calc_log_rate_intercept, calc_log_rate_latent : float
+        Log of the Poisson mean number of microcalcifications at ``z = 0`` and its slope.
+    """
+
+    # --- clinical variables ------------------------------------------------------
+    age_mean: float = 53.0
+    age_sd: float = 10.5
+    age_latent: float = -2.0
+    size_median_mm: float = 19.0
+    size_latent: float = 0.20
+    size_sd: float = 0.33
+    size_min_mm: float = 5.0
+    size_max_mm: float = 45.0
+    ki67_logit_mean: float = -1.3
+    ki67_latent: float = 0.45
+    ki67_sd: float = 0.85
+    grade_latent: float = 0.7
+    grade_ki67: float = 0.6
+    grade_noise: float = 0.8
+    grade_cuts: tuple[float, float] = (-1.1, 0.5)
+    er_intercept: float = 1.6
+    er_latent: float = -0.5
+    er_ki67: float = -0.5
+    pr_if_er_intercept: float = 1.5
+    pr_if_er_latent: float = -0.3
+    pr_if_er_negative: float = 0.08
+    her2_intercept: float = -1.5
+    her2_latent: float = 0.3
+    her2_er_negative: float = 1.2
+    subtype_ki67_cutoff: float = 20.0
+    # --- positive-node count (hurdle) --------------------------------------------
+    pos_intercept: float = 0.0
+    pos_latent: float = 1.8
+    pos_ki67: float = 0.6
+    high_intercept: float = -1.9
+    high_ki67: float = 0.6
+    high_latent_low_ki67: float = 4.0
+    high_latent_high_ki67: float = 1.2
+    high_ki67_switch_pct: float = 20.0
+    high_ki67_switch_width: float = 3.0
+    two_nodes_prob: float = 0.4
+    extra_nodes_log_mean: float = 1.0
+    extra_nodes_latent: float = 0.3
+    extra_nodes_dispersion: float = 1.5
+    # --- ALN ultrasound morphologic class ----------------------------------------
+    aln_positive_shift: float = 1.05
+    aln_count_slope: float = 0.4
+    aln_cuts: tuple[float, float, float, float, float] = (-0.8, 0.0, 0.7, 1.4, 2.1)
+    # --- image traits --------------------------------------------------------------
+    image_signal: float = 1.0
+    image_noise: float = 1.0
+    lobulation_intercept: float = -0.5
+    lobulation_latent: float = 0.9
+    lobulation_noise: float = 0.6
+    spiculation_intercept: float = -0.8
+    spiculation_latent: float = 1.3
+    spiculation_noise: float = 0.6
+    roughness_intercept: float = -0.3
+    roughness_latent: float = 1.0
+    roughness_noise: float = 0.6
+    aspect_intercept: float = -0.30
+    aspect_latent: float = 0.22
+    aspect_noise: float = 0.15
+    heterogeneity_intercept: float = -0.2
+    heterogeneity_latent: float = 0.9
+    heterogeneity_noise: float = 0.6
+    echo_intercept: float = -2.8
+    echo_latent: float = -0.15
+    echo_noise: float = 0.2
+    halo_intercept: float = -0.8
+    halo_latent: float = 1.3
+    halo_noise: float = 0.6
+    posterior_intercept: float = 0.1
+    posterior_latent: float = 0.8
+    posterior_noise: float = 0.4
+    calc_log_rate_intercept: float = 0.3
+    calc_log_rate_latent: float = 0.7
+
+    def replace(self, **changes) -> EffectSizes:
+        """Return a copy with ``changes`` applied (unknown names raise ``TypeError``)."""
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise TypeError(
+                f"unknown effect size(s) {sorted(unknown)}; valid names are the attributes "
+                "of EffectSizes"
+            )
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Plain-dict copy (tuples as lists), e.g. to record the settings next to the cohort."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}

@@ -16,7 +16,7 @@ setup_logging(snakemake.log[0])
 inputs = snakemake.input
 write_summary(
     pd.read_csv(inputs.performance),
-    pd.read_csv(inputs.subgroups),
+    pd.read_csv(inputs.subgroups) if "subgroups" in inputs.keys() else None,
     snakemake.params.published,
     snakemake.output[0],
     simulated=snakemake.params.simulated,

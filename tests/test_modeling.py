@@ -197,9 +197,16 @@ def test_clinical_only_arm(study, tmp_path):
     preds = fit_level(cohort, split, None, None, LEVEL2, VARIABLES, CONFIG, tmp_path,
                       figures=False)
     assert set(preds["model"]) == {"clinical"}
-    assert set(preds["set"]) == {"train", "cv", "test"}
+    assert set(preds["set"]) == {"train", "cv", "test", "cascade"}
     assert preds["rad_score"].isna().all()
-    assert (preds["nodal_class"] != "N0").all()  # level 2: node-positive patients only
+    fitted = preds[preds["set"] != "cascade"]
+    assert (fitted["nodal_class"] != "N0").all()  # level 2: node-positive patients only
+    # the cascade rows score every test patient, N0 included, with the same model
+    casc = preds[preds["set"] == "cascade"].set_index("patient_id")
+    test_ids = set(split.loc[split["set"] == "test", "patient_id"].astype(str))
+    assert set(casc.index) == test_ids and (casc["nodal_class"] == "N0").any()
+    test = fitted[fitted["set"] == "test"].set_index("patient_id")
+    assert np.array_equal(casc.loc[test.index, "p"], test["p"])
     assert not (tmp_path / "level2/models/radiomics.joblib").exists()
     assert (tmp_path / "tables/level2_clinical_logistic.csv").is_file()
     pp = predict_patients(tmp_path / "level2/models", cohort[cohort["n_positive_nodes"] > 0])

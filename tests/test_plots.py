@@ -131,6 +131,11 @@ def test_nomogram_from_modelling_stage_logistic_model(tmp_path):
                  {"name": "er", "type": "binary"},
                  {"name": "subtype", "type": "categorical", "levels": ["luminal_a", "luminal_b"]}]
     model = LogisticModel(variables).fit(X, y)
+    # The fitted model carries its training ranges, so the nomogram needs nothing else ...
+    assert model.ranges_["rad_score"] == (X["rad_score"].min(), X["rad_score"].max())
+    assert pl.nomogram_from_model(model).predictors[0] == "rad_score"
+    # ... and a model without them asks for the training data by name.
+    del model.ranges_
     with pytest.raises(ValueError, match="no range for continuous predictor 'rad_score'"):
         pl.nomogram_from_model(model)
     nom = pl.nomogram_from_model(model, training_data=X)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 from alnburden.simulate import (
     MANIFEST_COLUMNS,
@@ -16,6 +17,7 @@ from alnburden.simulate import (
     plot_cohort_examples,
     render_patient,
     simulate_cohort,
+    simulate_tables,
 )
 from alnburden.simulate import clinical as clin
 from alnburden.simulate.cohort import sample_clinical
@@ -107,12 +109,23 @@ def test_images_and_masks_follow_the_contract(cohort):
         fg = mask > 0
         assert fg.sum() >= 64
         assert not (fg[0].any() or fg[-1].any() or fg[:, 0].any() or fg[:, -1].any())
+        assert ndimage.label(fg)[1] == 1  # one 4-connected region
+        assert (ndimage.binary_fill_holes(fg) == fg).all()
         # the lesion is hypoechoic: darker than the tissue around it
         assert img[fg].mean() < img[~fg].mean()
         # its size matches the clinical tumour size (max extent within a factor ~1.6)
         ys, xs = np.nonzero(fg)
         extent_mm = max(np.ptp(ys), np.ptp(xs)) * row["pixel_spacing_mm"]
         assert 0.6 * row["tumor_size_mm"] < extent_mm < 1.3 * row["tumor_size_mm"]
+
+
+def test_tables_match_the_written_cohort(cohort):
+    tab = simulate_tables(N, seed=11)
+    m = pd.read_csv(cohort)
+    cols = [c for c in MANIFEST_COLUMNS if c not in {"image", "mask", "pixel_spacing_mm"}]
+    pd.testing.assert_frame_equal(tab[cols], m[cols], check_dtype=False)
+    truth = pd.read_csv(cohort.parent / "truth.csv")
+    np.testing.assert_allclose(tab["p_pos_full"], truth["p_pos_full"], rtol=1e-5)
 
 
 def test_png_has_no_metadata(cohort):
@@ -162,7 +175,6 @@ def test_latent_drives_nodes_and_lesion_appearance():
     assert np.corrcoef(z, df["tumor_size_mm"])[0, 1] > 0.2
     assert np.corrcoef(z, df["ki67"])[0, 1] > 0.1
     area, solidity, halo = [], [], []
-    from scipy import ndimage
     for i in range(60):
         r = render_patient(99, i, z[i], df["tumor_size_mm"].iat[i], eff)
         area.append(r.lesion_area_mm2)

@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -101,10 +102,16 @@ class Run:
         self.cmd, self.cwd = cmd, cwd
         self.log = cwd / log_name
         self.start = time.perf_counter()
+        self.seconds: float | None = None  # wall time, set when the command ends
         with open(self.log, "w") as out:
             self.proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                                          start_new_session=True)
-        self.seconds: float | None = None
+        self._timer = threading.Thread(target=self._time, daemon=True)
+        self._timer.start()
+
+    def _time(self) -> None:
+        self.proc.wait()
+        self.seconds = time.perf_counter() - self.start
 
     def wait(self, timeout: float = RUN_TIMEOUT_S) -> subprocess.CompletedProcess:
         """Wait (at most `timeout` s after the start); kill the process group on timeout."""
@@ -115,8 +122,7 @@ class Run:
             self.proc.wait()
             pytest.fail(f"{' '.join(self.cmd[:8])} ... did not finish within {timeout} s in "
                         f"{self.cwd}:\n{self.log.read_text(errors='replace')[-6000:]}")
-        if self.seconds is None:
-            self.seconds = time.perf_counter() - self.start
+        self._timer.join()
         return subprocess.CompletedProcess(self.cmd, self.proc.returncode,
                                            self.log.read_text(errors="replace"), "")
 
@@ -124,6 +130,7 @@ class Run:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait()
+        self._timer.join()
 
 
 def snakemake_cmd(*args: str, snakefile: Path = ROOT / "Snakefile", targets: list[str] = ()) -> list[str]:

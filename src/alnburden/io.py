@@ -73,5 +73,8 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
+    # pyradiomics logs every feature class of every image at INFO: keep its warnings only,
+    # so the log shows the project's own progress lines.
+    logging.getLogger("radiomics").setLevel(logging.WARNING)
     logging.captureWarnings(True)
     return logging.getLogger("alnburden")

@@ -468,8 +468,18 @@ def fit_level(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFrame 
         parts.append(_rows(train, level.name, "train", name, probs_tr[name], rs_train))
         parts.append(_rows(train, level.name, "cv", name, oof[name], rs_train))
         parts.append(_rows(test, level.name, "test", name, probs_te[name], rs_te))
+    if level.population.strip() != "all":
+        # Score EVERY test patient with this level's models (set "cascade"), so the hierarchical
+        # cascade can route a patient that an upper level wrongly passes down. y_true applies
+        # the label rule to all patients (e.g. an N0 patient is 0 for ">= 3 nodes").
+        everyone = level_data(cohort, split, Level(level.name, level.label, "all"))
+        casc = everyone[everyone["set"] == "test"]
+        X_c = feature_matrix(features, casc.index) if features is not None else None
+        probs_c, rs_c = predict_models(models, casc, X_c)
+        parts += [_rows(casc, level.name, "cascade", name, probs_c[name], rs_c)
+                  for name in sorted(models)]
     preds = pd.concat(parts, ignore_index=True)[PREDICTION_COLUMNS]
-    order = {"train": 0, "cv": 1, "test": 2}
+    order = {"train": 0, "cv": 1, "test": 2, "cascade": 3}
     preds = preds.sort_values(["set", "model", "patient_id"],
                               key=lambda s: s.map(order) if s.name == "set" else s,
                               kind="stable").reset_index(drop=True)

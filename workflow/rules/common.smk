@@ -82,6 +82,13 @@ N_SHARDS = n_shards_for(N_PATIENTS, config["radiomics"]["shards"])
 SHARDS = [f"{i:03d}" for i in range(N_SHARDS)]
 
 
+# The Ki-67 subgroup analysis needs a ki67 column.
+HAS_KI67 = any(v["name"] == "ki67" for v in config["clinical"]["variables"])
+EVAL_TABLES = ["performance", "auc_delong", "calibration", "dca", "reclassification"] + (
+    ["subgroups"] if HAS_KI67 else []
+)
+
+
 def clinical_variables():
     return config["clinical"]["variables"]
 
@@ -128,9 +135,10 @@ def level_label(wildcards):
 def summary_inputs(wildcards):
     out = {
         "performance": f"{RESULTS}/tables/performance.csv",
-        "subgroups": f"{RESULTS}/tables/subgroups.csv",
         "delong": f"{RESULTS}/tables/auc_delong.csv",
     }
+    if HAS_KI67:
+        out["subgroups"] = f"{RESULTS}/tables/subgroups.csv"
     if len(LEVELS) >= 2:
         out["cascade"] = f"{RESULTS}/tables/cascade_metrics.csv"
     return out
@@ -143,8 +151,9 @@ def final_outputs():
         f"{RESULTS}/tables/table1_baseline.csv",
         f"{RESULTS}/summary.md",
         f"{RESULTS}/predictions.csv",
-        f"{RESULTS}/figures/subgroups_forest.png",
     ]
+    if HAS_KI67:
+        out.append(f"{RESULTS}/figures/subgroups_forest.png")
     out += expand(f"{RESULTS}/figures/{{level}}_{{kind}}.png", level=LEVELS, kind=level_figure_kinds())
     out += expand(f"{RESULTS}/figures/{{level}}_nomogram.png", level=LEVELS)
     if len(LEVELS) >= 2:

@@ -1,8 +1,6 @@
 # Evaluation stage: reads results/predictions.csv (and the saved combined models for the
 # nomograms) and nothing else; writes every table (CSV + Markdown) and figure (PDF + PNG).
 
-EVAL_TABLES = ["performance", "auc_delong", "calibration", "dca", "reclassification", "subgroups"]
-
 
 rule merge_predictions:
     input:
@@ -109,26 +107,28 @@ rule nomogram:
         script_path("nomogram.py")
 
 
-rule subgroups_forest:
-    input:
-        subgroups=rules.evaluation_tables.output.subgroups,
-    output:
-        png=report(
-            f"{RESULTS}/figures/subgroups_forest.png",
-            caption="../report/subgroups_forest.rst",
-            category="Subgroups",
-        ),
-        pdf=f"{RESULTS}/figures/subgroups_forest.pdf",
-    log:
-        f"{LOGS}/subgroups_forest.log",
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        ENV
-    script:
-        script_path("subgroups_forest.py")
+if HAS_KI67:
+
+    rule subgroups_forest:
+        input:
+            subgroups=f"{RESULTS}/tables/subgroups.csv",
+        output:
+            png=report(
+                f"{RESULTS}/figures/subgroups_forest.png",
+                caption="../report/subgroups_forest.rst",
+                category="Subgroups",
+            ),
+            pdf=f"{RESULTS}/figures/subgroups_forest.pdf",
+        log:
+            f"{LOGS}/subgroups_forest.log",
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        conda:
+            ENV
+        script:
+            script_path("subgroups_forest.py")
 
 
 rule cascade:

@@ -18,7 +18,8 @@ lesion
 image
     :func:`render_patient`: one image + mask.
 cohort
-    :func:`simulate_cohort` and :func:`plot_cohort_examples`.
+    :func:`simulate_cohort`, :func:`simulate_tables` (no images, for calibration) and
+    :func:`plot_cohort_examples`.
 
 Command line::
 
@@ -30,12 +31,17 @@ from __future__ import annotations
 import argparse
 import logging
 
-from alnburden.simulate.cohort import MANIFEST_COLUMNS, plot_cohort_examples, simulate_cohort
+from alnburden.simulate.cohort import (
+    MANIFEST_COLUMNS,
+    plot_cohort_examples,
+    simulate_cohort,
+    simulate_tables,
+)
 from alnburden.simulate.effects import EffectSizes
 from alnburden.simulate.image import render_patient
 
 __all__ = ["EffectSizes", "MANIFEST_COLUMNS", "main", "plot_cohort_examples",
-           "render_patient", "simulate_cohort"]
+           "render_patient", "simulate_cohort", "simulate_tables"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -98,8 +98,8 @@ def draw_layout(rng: np.random.Generator, lesion_height_mm: float, depth_mm: flo
 
 
 def reflectivity(rng: np.random.Generator, shape: tuple[int, int], spacing_mm: float,
-                 layout: Layout) -> tuple[np.ndarray, np.ndarray]:
-    """Background reflectivity map and the gland weight map (1 inside the gland layer).
+                 layout: Layout) -> np.ndarray:
+    """Background reflectivity map (glandular tissue ~ 1).
 
     Parameters
     ----------
@@ -130,7 +130,8 @@ def reflectivity(rng: np.random.Generator, shape: tuple[int, int], spacing_mm: f
     def soft(b, width_mm=0.35):  # 0 above interface b, 1 below
         return 1.0 / (1.0 + np.exp(-(y - b[None, :]) / width_mm))
 
-    w_skin, w_fat, w_gland = 1 - soft(skin_b, 0.12), soft(skin_b, 0.12) - soft(fat_b), None
+    w_skin = 1 - soft(skin_b, 0.12)
+    w_fat = soft(skin_b, 0.12) - soft(fat_b)
     w_gland = soft(fat_b) - soft(gland_b)
     w_retro = soft(gland_b) - soft(retro_b)
     w_muscle = soft(retro_b, 0.15) - soft(muscle_b, 0.15)
@@ -150,7 +151,8 @@ def reflectivity(rng: np.random.Generator, shape: tuple[int, int], spacing_mm: f
     g1 = smooth_field(rng, shape, (0.6 * mm, 3.0 * mm))
     g2 = smooth_field(rng, shape, (2.0 * mm, 5.0 * mm))
     islands = 1.0 / (1.0 + np.exp(-(g2 - 0.9) / 0.15))
-    gland = np.exp(0.45 * g1) * (1.0 - 0.7 * islands) + 0.9 * np.exp(-(g2 - 0.2) ** 2 / 0.01) * 0.4
+    walls = np.exp(-((g2 - 0.2) / 0.1) ** 2)  # thin bright curvilinear echoes (duct walls)
+    gland = np.exp(0.45 * g1) * (1.0 - 0.7 * islands) + 0.36 * walls
 
     # pectoral muscle: striations (fibres) oblique to the skin, bright fascia
     ang = rng.uniform(-0.25, 0.05)
@@ -166,7 +168,7 @@ def reflectivity(rng: np.random.Generator, shape: tuple[int, int], spacing_mm: f
 
     amp = (w_skin * skin + w_fat * fat + w_gland * gland + w_retro * FAT * 1.2
            + w_muscle * muscle + w_deep * deep + fascia * (1 - w_skin))
-    return np.clip(amp, 0.02, None), np.clip(w_gland, 0, 1)
+    return np.clip(amp, 0.02, None)
 
 
 def speckle(rng: np.random.Generator, amplitude: np.ndarray, spacing_mm: float,

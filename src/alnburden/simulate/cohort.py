@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
+from scipy.special import expit
 
 from alnburden.levels import nodal_class
 from alnburden.simulate import clinical as clin
@@ -49,7 +50,7 @@ def sample_clinical(n_patients: int, seed: int, eff: EffectSizes,
     if not node_positive_only:
         return df
     lin1, _ = clin.node_logits(df["latent"], df["ki67"], eff)
-    pending = np.nonzero(df["u_pos"].to_numpy() >= 1 / (1 + np.exp(-lin1)))[0]
+    pending = np.nonzero(df["u_pos"].to_numpy() >= expit(lin1))[0]
     for attempt in range(1, _MAX_ATTEMPTS):
         if len(pending) == 0:
             break
@@ -57,7 +58,7 @@ def sample_clinical(n_patients: int, seed: int, eff: EffectSizes,
             np.stack([clin.clinical_draws(seed, i, attempt) for i in pending]), eff)
         new.index = pending
         lin1, _ = clin.node_logits(new["latent"], new["ki67"], eff)
-        ok = new["u_pos"].to_numpy() < 1 / (1 + np.exp(-lin1))
+        ok = new["u_pos"].to_numpy() < expit(lin1)
         df.loc[pending[ok], :] = new.loc[pending[ok], df.columns].to_numpy()
         pending = pending[~ok]
     if len(pending):  # pragma: no cover - needs absurd effect sizes
@@ -66,6 +67,52 @@ def sample_clinical(n_patients: int, seed: int, eff: EffectSizes,
             "sizes make N+ nearly impossible: raise EffectSizes.pos_intercept")
     return df.astype({"age": int, "ki67": int, "grade": int, "er": int, "pr": int,
                       "her2": int, "latent": float, "tumor_size_mm": float, "u_pos": float})
+
+
+def simulate_tables(n_patients: int = 583, seed: int = 2026,
+                    effects: EffectSizes | None = None, node_positive_only: bool = False,
+                    high_burden_fraction: float | None = None) -> pd.DataFrame:
+    """Clinical table and truth of a cohort, without rendering images (fast).
+
+    The rows are exactly those :func:`simulate_cohort` writes for the same arguments
+    (images depend on ``latent`` and ``tumor_size_mm`` only), which makes this the tool
+    of calibration scripts: prevalences and oracle AUCs of thousands of patients in
+    seconds.
+
+    Returns
+    -------
+    DataFrame
+        ``patient_id``, the manifest's clinical columns (``n_positive_nodes``, ``age``,
+        ``tumor_size_mm``, ``er``, ``pr``, ``her2``, ``ki67``, ``grade``, ``subtype``,
+        ``aln_us_class``), then ``latent``, ``nodal_class``, ``high_burden`` and the true
+        probabilities of :func:`alnburden.simulate.clinical.truth_probabilities`.
+        ``attrs["high_burden_shift"]`` holds the threshold shift of a forced fraction.
+    """
+    if int(n_patients) < 1:
+        raise ValueError(f"n_patients={n_patients!r}; ask for at least 1 patient")
+    if high_burden_fraction is not None and not 0.0 <= float(high_burden_fraction) <= 1.0:
+        raise ValueError(f"high_burden_fraction={high_burden_fraction!r} is not a fraction; "
+                         "give a number in [0, 1] (e.g. 52/131) or None")
+    eff = effects or EffectSizes()
+    n = int(n_patients)
+    df = sample_clinical(n, seed, eff, node_positive_only)
+    ndraws = np.stack([clin.node_draws(seed, i) for i in range(n)])
+    nodes, high, shift = clin.sample_nodes(
+        df["latent"].to_numpy(), df["ki67"].to_numpy(), df["u_pos"].to_numpy(), ndraws, eff,
+        node_positive_only=node_positive_only, high_burden_fraction=high_burden_fraction)
+    e_aln = np.array([clin.aln_draws(seed, i) for i in range(n)])
+    aln = clin.aln_class(nodes, e_aln, eff)
+    probs = clin.truth_probabilities(df["latent"].to_numpy(), df["ki67"].to_numpy(), aln,
+                                     eff, node_positive_only, shift)
+    out = pd.concat([
+        pd.DataFrame({"patient_id": _patient_ids(n), "n_positive_nodes": nodes}),
+        df[["age", "tumor_size_mm", "er", "pr", "her2", "ki67", "grade", "subtype"]],
+        pd.DataFrame({"aln_us_class": aln, "latent": df["latent"].to_numpy(),
+                      "nodal_class": nodal_class(nodes), "high_burden": high}),
+        probs,
+    ], axis=1)
+    out.attrs["high_burden_shift"] = shift
+    return out
 
 
 def simulate_cohort(out_dir: str | Path, n_patients: int = 583, seed: int = 2026,
@@ -91,7 +138,8 @@ def simulate_cohort(out_dir: str | Path, n_patients: int = 583, seed: int = 2026
     effects
         Effect sizes; ``EffectSizes()`` by default.
     node_positive_only
-        Sample node-positive patients only (the burden study, Wang et al. 2025).
+        Sample node-positive patients only (the burden study, Wang et al. 2025): each
+        patient is redrawn from its own stream until N+.
     high_burden_fraction
         When given (in [0, 1]), exactly ``round(fraction * n_N+)`` N+ patients have
         >= 3 positive nodes, chosen by the same model's latent score (Wang et al.:
@@ -108,29 +156,17 @@ def simulate_cohort(out_dir: str | Path, n_patients: int = 583, seed: int = 2026
     --------
     >>> simulate_cohort("data/sim", n_patients=583, seed=2026)  # doctest: +SKIP
     """
-    if int(n_patients) < 1:
-        raise ValueError(f"n_patients={n_patients!r}; ask for at least 1 patient")
-    if high_burden_fraction is not None and not 0.0 <= float(high_burden_fraction) <= 1.0:
-        raise ValueError(f"high_burden_fraction={high_burden_fraction!r} is not a fraction; "
-                         "give a number in [0, 1] (e.g. 52/131) or None")
     eff = effects or EffectSizes()
-    n = int(n_patients)
+    tab = simulate_tables(n_patients, seed, eff, node_positive_only, high_burden_fraction)
+    n = len(tab)
+    ids = tab["patient_id"].tolist()
     out = Path(out_dir)
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "masks").mkdir(parents=True, exist_ok=True)
-    ids = _patient_ids(n)
-
-    df = sample_clinical(n, seed, eff, node_positive_only)
-    ndraws = np.stack([clin.node_draws(seed, i) for i in range(n)])
-    nodes, high, shift = clin.sample_nodes(
-        df["latent"].to_numpy(), df["ki67"].to_numpy(), df["u_pos"].to_numpy(), ndraws, eff,
-        node_positive_only=node_positive_only, high_burden_fraction=high_burden_fraction)
-    e_aln = np.array([clin.aln_draws(seed, i) for i in range(n)])
-    aln = clin.aln_class(nodes, e_aln, eff)
 
     def render(i: int):
-        r = render_patient(seed, i, float(df["latent"].iat[i]),
-                           float(df["tumor_size_mm"].iat[i]), eff, IMAGE_SHAPE)
+        r = render_patient(seed, i, float(tab["latent"].iat[i]),
+                           float(tab["tumor_size_mm"].iat[i]), eff, IMAGE_SHAPE)
         _check_mask(r.mask, ids[i])
         _write_png(r.image, out / "images" / f"{ids[i]}.png")
         _write_png(r.mask.astype(np.uint8) * 255, out / "masks" / f"{ids[i]}.png")
@@ -142,39 +178,28 @@ def simulate_cohort(out_dir: str | Path, n_patients: int = 583, seed: int = 2026
     else:
         from joblib import Parallel, delayed
         rendered = Parallel(n_jobs=n_jobs)(delayed(render)(i) for i in range(n))
-    spacing = [r[0] for r in rendered]
 
-    manifest = pd.DataFrame({
-        "patient_id": ids,
-        "image": [f"images/{p}.png" for p in ids],
-        "mask": [f"masks/{p}.png" for p in ids],
-        "pixel_spacing_mm": spacing,
-        "n_positive_nodes": nodes,
-        "age": df["age"].to_numpy(),
-        "tumor_size_mm": df["tumor_size_mm"].to_numpy(),
-        "er": df["er"].to_numpy(), "pr": df["pr"].to_numpy(), "her2": df["her2"].to_numpy(),
-        "ki67": df["ki67"].to_numpy(), "grade": df["grade"].to_numpy(),
-        "subtype": df["subtype"].to_numpy(), "aln_us_class": aln,
-    })[MANIFEST_COLUMNS]
+    manifest = tab.assign(
+        image=[f"images/{p}.png" for p in ids], mask=[f"masks/{p}.png" for p in ids],
+        pixel_spacing_mm=[r[0] for r in rendered])[MANIFEST_COLUMNS]
     manifest_path = out / "manifest.csv"
     manifest.to_csv(manifest_path, index=False, lineterminator="\n", float_format="%.6g")
 
-    probs = clin.truth_probabilities(df["latent"].to_numpy(), df["ki67"].to_numpy(), aln,
-                                     eff, node_positive_only, shift)
-    traits = pd.DataFrame([r[2] for r in rendered])
     truth = pd.concat([
-        pd.DataFrame({"patient_id": ids, "latent": df["latent"].to_numpy(),
-                      "nodal_class": nodal_class(nodes), "high_burden": high}),
-        probs, traits.add_prefix("img_"),
+        tab[["patient_id", "latent", "nodal_class", "high_burden"]],
+        tab[[c for c in tab.columns if c.startswith("p_")]],
+        pd.DataFrame([r[2] for r in rendered]).add_prefix("img_"),
         pd.DataFrame({"lesion_area_mm2": [r[1] for r in rendered]}),
     ], axis=1)
     truth.to_csv(out / "truth.csv", index=False, lineterminator="\n", float_format="%.6g")
 
     settings = {"generator": "alnburden.simulate", "n_patients": n, "seed": int(seed),
                 "node_positive_only": bool(node_positive_only),
-                "high_burden_fraction": high_burden_fraction, "high_burden_shift": shift,
+                "high_burden_fraction": high_burden_fraction,
+                "high_burden_shift": tab.attrs["high_burden_shift"],
                 "image_shape": list(IMAGE_SHAPE), "effects": eff.to_dict()}
     (out / "simulation.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
+    nodes = tab["n_positive_nodes"].to_numpy()
     pos = nodes > 0
     logger.info("cohort: %d patients, N+ %.1f %%, N>=3 among N+ %.1f %%", n,
                 100 * pos.mean(), 100 * (nodes[pos] >= 3).mean() if pos.any() else float("nan"))
@@ -214,9 +239,6 @@ def plot_cohort_examples(manifest_path: str | Path, out_path: str | Path, n_per_
     list of Path
         The PDF and PNG written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from alnburden.io import save_figure

@@ -64,9 +64,11 @@ class EffectSizes:
         Ki-67 (%) separating luminal A from luminal B (St Gallen surrogate definition).
     pos_intercept, pos_latent, pos_ki67 : float
         Hurdle part 1, ``logit P(N+) = pos_intercept + pos_latent * z + pos_ki67 * k``.
-    high_intercept, high_ki67 : float
+    high_intercept, high_ki67, high_latent_pivot : float
         Hurdle part 2 among N+, ``logit P(N>=3 | N+) = high_intercept +
-        b(ki67) * z + high_ki67 * k``.
+        b(ki67) * (z - high_latent_pivot) + high_ki67 * k``. The pivot (SD units of ``z``)
+        is where the low- and high-Ki-67 curves cross; placed high in the N+ latent range,
+        it keeps Ki-67's effect positive for most N+ patients.
     high_latent_low_ki67, high_latent_high_ki67 : float
         The slope ``b(ki67)`` on ``z`` in low and high Ki-67 tumours, blended smoothly
         around ``high_ki67_switch_pct``. A smaller slope in high Ki-67 tumours makes the
@@ -142,10 +144,11 @@ class EffectSizes:
     pos_intercept: float = 0.0
     pos_latent: float = 1.8
     pos_ki67: float = 0.6
-    high_intercept: float = -1.9
-    high_ki67: float = 0.6
-    high_latent_low_ki67: float = 4.0
-    high_latent_high_ki67: float = 1.2
+    high_intercept: float = 0.0
+    high_ki67: float = 0.3
+    high_latent_pivot: float = 1.0
+    high_latent_low_ki67: float = 4.5
+    high_latent_high_ki67: float = 1.0
     high_ki67_switch_pct: float = 20.0
     high_ki67_switch_width: float = 3.0
     two_nodes_prob: float = 0.4

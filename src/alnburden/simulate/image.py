@@ -41,6 +41,16 @@ class Rendered:
     lesion_area_mm2: float
 
 
+def _one_component(mask: np.ndarray) -> np.ndarray:
+    """Largest 4-connected component, holes filled (thin spike tips can rasterise into
+    isolated pixels; a tumour mask is one solid region)."""
+    lab, k = ndimage.label(mask)
+    if k > 1:
+        sizes = np.bincount(lab.ravel())[1:]
+        mask = lab == 1 + int(np.argmax(sizes))
+    return ndimage.binary_fill_holes(mask)
+
+
 def render_patient(seed: int, index: int, z: float, size_mm: float,
                    eff: EffectSizes | None = None,
                    shape: tuple[int, int] = IMAGE_SHAPE) -> Rendered:
@@ -88,8 +98,8 @@ def render_patient(seed: int, index: int, z: float, size_mm: float,
     lo, hi = (c - xmin) / s + 2, w - (c + xmax) / s - 2
     cx = 0.5 * (lo + hi) + (rng.random() - 0.5) * 0.8 * max(hi - lo, 0.0)
     place = Placement(cy=cy, cx=cx, tilt=tilt, scale=mm_per_unit / s)
-    mask = rasterise(radius, place, shape)
-    amp, _ = anatomy.reflectivity(rng, shape, s, layout)
+    mask = _one_component(rasterise(radius, place, shape))
+    amp = anatomy.reflectivity(rng, shape, s, layout)
 
     # tumour echo pattern, margin sharpness and echogenic halo
     halo_mm = 0.4 + 1.8 * traits.halo  # rim thickness

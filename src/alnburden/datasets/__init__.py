@@ -1,0 +1,1 @@
+"""Converters from public datasets to the project's manifest format."""

@@ -50,7 +50,7 @@ def test_every_property_has_a_description():
     "mutate, match",
     [
         (lambda c: c["split"].update(test_fraction=1.5), "test_fraction"),
-        (lambda c: c["levels"][1].update(label="nodes >= 3"), "label"),
+        (lambda c: c["levels"][1].update(label="n_positive_nodes => 3"), "label"),
         (lambda c: c["models"].update(learners=["deep_magic"]), "deep_magic"),
         (lambda c: c.update(threads=8), "threads"),
         (lambda c: c["radiomics"].update(peritumoral_mm=[-2]), "peritumoral_mm"),

@@ -23,10 +23,89 @@ def test_user_threshold_four_nodes():
     assert lv.labels([1, 3, 4, 9]).tolist() == [0, 0, 1, 1]
 
 
-@pytest.mark.parametrize("rule", ["nodes > 0", "n_positive_nodes => 3", "n_positive_nodes > x", ""])
+@pytest.mark.parametrize("rule", ["n_positive_nodes => 3", "n_positive_nodes > x", "",
+                                  "3 > n_positive_nodes", "malignant = 1", "all > 0 and x", "a b > 1"])
 def test_bad_rule_is_rejected(rule):
-    with pytest.raises(ValueError, match="n_positive_nodes <op> <integer>"):
+    with pytest.raises(ValueError, match=r"'<column> <op> <number>'"):
         parse_rule(rule)
+
+
+@pytest.mark.parametrize("rule, column, op, value", [
+    ("n_positive_nodes > 0", "n_positive_nodes", ">", 0.0),
+    ("malignant == 1", "malignant", "==", 1.0),
+    ("  birads>=4 ", "birads", ">=", 4.0),
+    ("score < -1.5", "score", "<", -1.5),
+    ("x <= .25", "x", "<=", 0.25),
+])
+def test_rule_on_any_numeric_column(rule, column, op, value):
+    r = parse_rule(rule)
+    assert (r.column, r.op, r.value) == (column, op, value)
+
+
+def test_rules_read_the_cohort_dataframe():
+    cohort = pd.DataFrame({"patient_id": list("abcd"), "malignant": [0, 1, 1, 0],
+                           "birads": [2, 5, 4, 4]})
+    lv = Level(name="malignancy", label="malignant == 1")
+    assert lv.labels(cohort).tolist() == [0, 1, 1, 0]
+    assert lv.in_population(cohort).all()
+    assert lv.columns == ("malignant",)
+    sub = Level(name="suspicious_malignant", population="birads >= 4", label="malignant == 1")
+    assert sub.in_population(cohort).tolist() == [False, True, True, True]
+    assert sub.columns == ("birads", "malignant")
+    out = add_level_labels(cohort, [lv, sub])
+    assert out["malignancy"].tolist() == [0, 1, 1, 0]
+    assert out["suspicious_malignant"].isna().tolist() == [True, False, False, False]
+    assert out["suspicious_malignant"].dropna().tolist() == [1, 1, 0]
+
+
+def test_the_counts_api_still_works_on_the_node_count():
+    lv = Level(name="level2", population="n_positive_nodes > 0", label="n_positive_nodes >= 3")
+    n = np.array([0, 1, 3])
+    assert lv.in_population(n).tolist() == [False, True, True]
+    assert parse_rule("n_positive_nodes > 0")(n).tolist() == [False, True, True]
+    frame = pd.DataFrame({"n_positive_nodes": n})
+    assert lv.labels(frame).tolist() == lv.labels(n).tolist() == [0, 0, 1]
+
+
+def test_missing_label_value_stays_missing():
+    cohort = pd.DataFrame({"malignant": pd.array([1, pd.NA, 0], dtype="Int64")})
+    out = add_level_labels(cohort, [Level(name="m", label="malignant == 1")])
+    assert out["m"].isna().tolist() == [False, True, False]
+
+
+def test_missing_rule_column_names_the_column():
+    lv = Level(name="malignancy", label="malignant == 1")
+    with pytest.raises(KeyError, match="needs column 'malignant'"):
+        add_level_labels(pd.DataFrame({"n_positive_nodes": [0, 1]}), [lv])
+
+
+def test_non_numeric_rule_column_is_an_error():
+    lv = Level(name="malignancy", label="malignant == 1")
+    with pytest.raises(ValueError, match="column 'malignant' is not numeric"):
+        lv.labels(pd.DataFrame({"malignant": ["yes", "no"]}))
+
+
+def test_level_named_like_its_rule_column_rejected():
+    with pytest.raises(ValueError, match=r"reads column\(s\) \['malignant'\].*rename the level"):
+        levels_from_config({"levels": [{"name": "malignant", "label": "malignant == 1"}]})
+
+
+def test_config_schema_accepts_the_general_rules():
+    import re
+
+    import yaml
+
+    from alnburden.cohort import DEFAULT_SCHEMA
+
+    schema = yaml.safe_load((DEFAULT_SCHEMA.parent / "config.schema.yaml").read_text())
+    props = schema["properties"]["levels"]["items"]["properties"]
+    for rule in ["n_positive_nodes >= 3", "malignant == 1", "score < -1.5"]:
+        assert re.search(props["label"]["pattern"], rule)
+        assert re.search(props["population"]["pattern"], rule)
+        parse_rule(rule)  # the schema and the parser agree
+    assert re.search(props["population"]["pattern"], "all")
+    for rule in ["all", "malignant = 1", "nodes => 3"]:
+        assert not re.search(props["label"]["pattern"], rule)
 
 
 def test_duplicate_level_names_rejected():

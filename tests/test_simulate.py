@@ -176,7 +176,7 @@ def test_latent_drives_nodes_and_lesion_appearance():
     assert np.corrcoef(z, df["ki67"])[0, 1] > 0.1
     area, solidity, halo = [], [], []
     for i in range(60):
-        r = render_patient(99, i, z[i], df["tumor_size_mm"].iat[i], eff)
+        r = render_patient(99, i, z[i], df["tumor_size_mm"].iat[i], eff, shape=(192, 240))
         area.append(r.lesion_area_mm2)
         hull_like = ndimage.binary_closing(r.mask, iterations=4)
         solidity.append(r.mask.sum() / hull_like.sum())

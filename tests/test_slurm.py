@@ -41,26 +41,33 @@ CI_OVERRIDES = [
     "--slurm-init-seconds-before-status-checks", "2",
 ]
 
-# The targets of both runs (SLURM and local). [] = the workflow's default target (rule all).
-TARGETS: list[str] = [
-    "results/cohort/split.csv",
-    "results/tables/table1_baseline.csv",
-    "results/figures/cohort_examples.png",
-]
+# The targets of both runs (SLURM and local). [] = the workflow's default target (rule all),
+# i.e. the whole study on the CI cohort (tests/data/ci_config.yaml).
+TARGETS: list[str] = []
 
 # Result tables compared between the SLURM run and the local run: "bytes" = byte for byte
 # (after replacing the run directory, which cohort.csv holds in its absolute image paths),
-# "frame" = pandas equality. A file that neither run produced (not among TARGETS' outputs) is
-# not compared; cohort.csv and split.csv always are.
+# "frame" = pandas equality (parquet). A file that neither run produced (not among TARGETS'
+# outputs) is not compared; cohort.csv and split.csv always are.
 COMPARED = {
     "results/cohort/cohort.csv": "bytes",
     "results/cohort/split.csv": "bytes",
     "results/tables/table1_baseline.csv": "bytes",
     "results/features/radiomics.parquet": "frame",
     "results/features/icc.csv": "bytes",
-    "results/predictions.csv": "frame",
-    "results/tables/performance.csv": "frame",
+    "results/predictions.csv": "bytes",
+    "results/tables/performance.csv": "bytes",
+    "results/tables/auc_delong.csv": "bytes",
+    "results/tables/calibration.csv": "bytes",
+    "results/tables/dca.csv": "bytes",
+    "results/tables/subgroups.csv": "bytes",
 }
+
+# The local reference run. None: this module makes its own (TARGETS, --cores 2), concurrently
+# with the SLURM runs. Or the name of a session fixture (tests/conftest.py) returning the
+# directory of a finished local run of the same TARGETS and config, e.g. one shared with
+# tests/test_workflow.py, which saves a whole local run of CPU time.
+LOCAL_RUN_FIXTURE: str | None = None
 
 RUN_TIMEOUT_S = 1800  # a hung status loop must not hang CI
 
@@ -171,6 +178,29 @@ def job_stats(output: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", block, re.M)}
 
 
+def slurm_jobs_by_rule(output: str) -> dict[str, set[str]]:
+    """Rule -> ids of the SLURM jobs that ran it, from Snakemake's log.
+
+    A rule block names its Snakemake jobid; "Job <jobid> has been submitted with SLURM jobid
+    <id>" maps it to SLURM; a "Group job <name>" header lists the rule blocks of a group job,
+    which is submitted (under the group's own id) right after them.
+    """
+    rule_of = {}
+    for m in re.finditer(r"^[ \t]*rule (\w+):\n((?:[ \t]+\S.*\n)*)", output, re.M):
+        jobid = re.search(r"^\s+jobid: (\d+)$", m.group(2), re.M)
+        if jobid:
+            rule_of[jobid.group(1)] = m.group(1)
+    by_rule: dict[str, set[str]] = {}
+    for m in re.finditer(r"^Job (\d+) has been submitted with SLURM jobid (\d+)", output, re.M):
+        by_rule.setdefault(rule_of[m.group(1)], set()).add(m.group(2))
+    groups = re.finditer(r"Group job (\w+) \(jobs in lexicogr\. order\):\n(.*?)"
+                         r"^Job (\S+) has been submitted with SLURM jobid (\d+)", output, re.M | re.S)
+    for m in groups:
+        for rule in re.findall(r"^[ \t]*rule (\w+):", m.group(2), re.M):
+            by_rule.setdefault(rule, set()).add(m.group(4))
+    return by_rule
+
+
 def _failure(proc: subprocess.CompletedProcess, work: Path) -> str:
     logs = "\n".join(f"== {p}\n{p.read_text(errors='replace')[-2000:]}"
                      for p in sorted(work.glob("results/logs/**/*.log")))
@@ -213,16 +243,18 @@ def slurm_cluster(tmp_path_factory, request):
 
 @pytest.fixture(scope="module")
 def runs(slurm_cluster, tmp_path_factory):
-    """Start the SLURM e2e run, the local reference run and the failing-job run at once."""
-    dirs = {name: tmp_path_factory.mktemp(name) for name in ("slurm_e2e", "local_e2e", "slurm_fail")}
+    """Start the SLURM e2e run, the failing-job run and (unless shared) the local run at once."""
+    names = ["slurm_e2e", "slurm_fail"] + (["local_e2e"] if LOCAL_RUN_FIXTURE is None else [])
+    dirs = {name: tmp_path_factory.mktemp(name) for name in names}
     started = {
         "slurm_e2e": Run(slurm_snakemake_cmd("--configfile", str(CONFIG), targets=TARGETS),
                          dirs["slurm_e2e"]),
-        "local_e2e": Run(snakemake_cmd("--configfile", str(CONFIG), "--cores", "2", targets=TARGETS),
-                         dirs["local_e2e"]),
         "slurm_fail": Run(slurm_snakemake_cmd(snakefile=SLURM_DIR / "Snakefile_fail"),
                           dirs["slurm_fail"]),
     }
+    if LOCAL_RUN_FIXTURE is None:
+        started["local_e2e"] = Run(snakemake_cmd("--configfile", str(CONFIG), "--cores", "2",
+                                                 targets=TARGETS), dirs["local_e2e"])
     yield started
     for name, run in started.items():
         run.kill()  # only if a test failed before waiting for it
@@ -231,21 +263,24 @@ def runs(slurm_cluster, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def slurm_run(runs):
-    proc = runs["slurm_e2e"].wait()
-    work = runs["slurm_e2e"].cwd
-    if proc.returncode != 0:
-        pytest.fail(f"workflow failed on SLURM (exit {proc.returncode}):\n{_failure(proc, work)}")
-    return work, proc.stdout
-
-
-@pytest.fixture(scope="module")
-def local_run(runs):
+def local_run(runs, request):
+    if LOCAL_RUN_FIXTURE is not None:
+        return Path(request.getfixturevalue(LOCAL_RUN_FIXTURE))
     proc = runs["local_e2e"].wait()
     work = runs["local_e2e"].cwd
     if proc.returncode != 0:
         pytest.fail(f"local reference run failed (exit {proc.returncode}):\n{_failure(proc, work)}")
     return work
+
+
+@pytest.fixture(scope="module")
+def slurm_run(runs, local_run):
+    # local_run first: a shared local run is then computed while the SLURM run goes on
+    proc = runs["slurm_e2e"].wait()
+    work = runs["slurm_e2e"].cwd
+    if proc.returncode != 0:
+        pytest.fail(f"workflow failed on SLURM (exit {proc.returncode}):\n{_failure(proc, work)}")
+    return work, proc.stdout
 
 
 # --------------------------------------------------------------------------- tests
@@ -279,21 +314,16 @@ def test_every_job_ran_as_a_completed_slurm_job(slurm_run):
     assert (jobs["exit_code"] == "0:0").all(), jobs.to_string()
     assert (jobs["account"] == "ci").all() and (jobs["partition"] == "debug").all(), jobs.to_string()
 
-    # Every rule that ran (except the target rule `all`) ran inside a SLURM job, alone or in
-    # its profile group; grouping made fewer SLURM jobs than rule jobs.
-    groups = yaml.safe_load((PROFILE / "profile.yaml").read_text()).get("groups", {})
+    # Every rule that ran (all but the target rule `all`) ran in one of these SLURM jobs,
+    # alone or in its profile group, and grouping made fewer SLURM jobs than rule jobs.
     stats = job_stats(output)
     ran = {rule for rule in stats if rule != "all"}
-    comments = set(jobs["comment"])
-    for rule in ran:
-        # the plugin's --comment: rule_<rule>[_wildcards_<...>] or, for a group job,
-        # rule_<group>_<its rule names joined by _>
-        alone = any(re.fullmatch(rf"rule_{rule}(_wildcards_.*)?", c) for c in comments)
-        grouped = rule in groups and any(
-            c.startswith(f"rule_{groups[rule]}_") and f"_{rule}_" in f"{c}_" for c in comments)
-        assert alone or grouped, f"rule {rule} has no SLURM job (comments: {sorted(comments)})"
+    by_rule = slurm_jobs_by_rule(output)
+    assert ran <= set(by_rule), f"rules with no SLURM job: {sorted(ran - set(by_rule))}"
+    assert set().union(*by_rule.values()) <= logged
+    groups = yaml.safe_load((PROFILE / "profile.yaml").read_text()).get("groups", {})
     n_rule_jobs = sum(n for rule, n in stats.items() if rule != "all")
-    if any(rule in groups for rule in ran):
+    if ran & set(groups):
         assert len(jobs) < n_rule_jobs, f"groups did not merge jobs: {len(jobs)} SLURM jobs for {stats}"
 
 
@@ -310,8 +340,7 @@ def test_results_equal_a_local_run(slurm_run, local_run):
             norm_b = b.read_bytes().replace(str(local_run).encode(), b"<run>")
             assert norm_a == norm_b, f"{rel} differs between the SLURM and the local run"
         else:
-            read = pd.read_parquet if rel.endswith(".parquet") else pd.read_csv
-            pd.testing.assert_frame_equal(read(a), read(b), check_exact=True)
+            pd.testing.assert_frame_equal(pd.read_parquet(a), pd.read_parquet(b), check_exact=True)
         compared.append(rel)
     assert {"results/cohort/cohort.csv", "results/cohort/split.csv"} <= set(compared)
 

@@ -101,6 +101,10 @@ def cascade_predictions(pred: pd.DataFrame, level1: str = "level1", level2: str 
     if l1.empty:
         raise ValueError(f"no {model!r} predictions for level {level1!r}, set {set_!r}; "
                          f"levels present: {sorted(pred['level'].unique())}")
+    if l1["nodal_class"].isna().all():
+        raise ValueError("the predictions carry no nodal_class: the cascade compares with the "
+                         "pathological N0 / N1-2 / N>=3 class, so the manifest needs "
+                         "n_positive_nodes; a study without node counts has no cascade")
     bad = sorted(set(l1["nodal_class"].astype(str)) - set(CLASSES))
     if bad:
         raise ValueError(f"nodal_class values {bad} are not among {list(CLASSES)}; write "

@@ -33,7 +33,8 @@ import yaml
 
 from alnburden.checks import NO_SPACING_SUFFIXES, carries_spacing, check_image_pair
 from alnburden.io import write_table
-from alnburden.levels import Level, add_level_labels, levels_from_config, nodal_class
+from alnburden.levels import (NODE_COUNT, Level, add_level_labels, levels_from_config,
+                              nodal_class, parse_rule, rule_columns)
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +205,8 @@ def _variable_fix(var: dict) -> str:
 
 
 def manifest_row_schema(variables: Sequence[dict], has_images: bool = True,
-                        base: dict | None = None) -> dict:
+                        base: dict | None = None,
+                        label_columns: Sequence[str] = (NODE_COUNT,)) -> dict:
     """The JSON schema of one manifest row for this config.
 
     Parameters
@@ -215,20 +217,32 @@ def manifest_row_schema(variables: Sequence[dict], has_images: bool = True,
         Whether the manifest has ``image``/``mask`` columns (then both are required).
     base
         The base schema (default: :func:`load_manifest_schema`).
+    label_columns
+        Columns the levels' rules read (:func:`alnburden.levels.rule_columns`); each is
+        required in every row. A column the base schema does not describe (anything but
+        ``n_positive_nodes``) must be a number. Default: the ALN hierarchy's node count.
 
     Returns
     -------
     dict
-        ``base`` with one property per clinical variable and the required list extended.
+        ``base`` with one property per clinical variable and per rule column, and the
+        required list extended.
     """
     schema = dict(base if base is not None else load_manifest_schema())
     props = dict(schema.get("properties", {}))
     required = list(schema.get("required", []))
     if has_images:
         required += [c for c in ("image", "mask") if c not in required]
+    for col in label_columns:
+        if col not in props:
+            props[col] = {"type": "number", "description": "read by a level rule",
+                          "fix": f"enter {col} as a number in every row (a level rule in "
+                                 "config levels reads it)"}
+        if col not in required:
+            required.append(col)
     for var in _check_variables(variables):
         props[var["name"]] = _variable_property(var)
-        if var.get("required", True):
+        if var.get("required", True) and var["name"] not in required:
             required.append(var["name"])
     schema["properties"] = props
     schema["required"] = required
@@ -405,8 +419,9 @@ def _typed(raw: pd.DataFrame, variables: list[dict], manifest_dir: Path,
             out[col] = s.map(lambda t: str(_resolve(manifest_dir, t)), na_action="ignore")
         elif col == "pixel_spacing_mm":
             out[col] = pd.to_numeric(s).astype(float)
-        elif col == "n_positive_nodes":
-            out[col] = pd.to_numeric(s).astype("int64")
+        elif col == NODE_COUNT:
+            num = pd.to_numeric(s)
+            out[col] = num.astype("int64") if num.notna().all() else num.astype("Int64")
         elif col in by_name:
             out[col] = _variable_dtype(s, by_name[col])
         else:
@@ -451,8 +466,11 @@ def validate_manifest(manifest_path: str | Path, variables: Sequence[dict],
         One row per patient in manifest order: every manifest column (``image``/``mask``
         as absolute paths; numbers typed: ``n_positive_nodes`` int, continuous float,
         binary and integer-coded ordinal ``Int64``), then ``nodal_class`` (N0 / N1-2 /
-        N>=3), one column per level (0/1 inside its population, <NA> outside) and, when the
-        manifest has images, ``n_components`` (8-connected lesion components).
+        N>=3; only when the manifest has ``n_positive_nodes``), one column per level
+        (0/1 inside its population, <NA> outside) and, when the manifest has images,
+        ``n_components`` (8-connected lesion components).
+        ``n_positive_nodes`` is required when a level rule reads it (the ALN hierarchy);
+        in general every column a level rule reads is required, numeric and non-empty.
         A manifest without ``image``/``mask`` columns is a clinical-only cohort: no file
         checks, no ``n_components``.
 
@@ -461,12 +479,15 @@ def validate_manifest(manifest_path: str | Path, variables: Sequence[dict],
     CohortValidationError
         On any problem of the manifest or its files; ``.report`` lists them all.
     ValueError
-        When ``variables`` itself is malformed (a config problem, not a manifest problem).
+        When ``variables`` itself is malformed, or a level's label column is also a
+        clinical variable (it would leak the label into the clinical model): config
+        problems, not manifest problems.
     """
     t0 = time.perf_counter()
     manifest_path = Path(manifest_path)
     variables = _check_variables(variables)
     levels = _as_levels(levels)
+    _check_no_label_leak(levels, variables)
     base = schema if isinstance(schema, dict) else load_manifest_schema(schema)
     problems = _Problems()
     raw = _read_manifest(manifest_path, problems)
@@ -484,9 +505,25 @@ def validate_manifest(manifest_path: str | Path, variables: Sequence[dict],
                      report["row"].dropna().nunique())
         raise CohortValidationError(report, manifest_path, n_rows)
     assert cohort is not None
+    counts = {lv.name: {int(k): int(v) for k, v in
+                        cohort[lv.name].value_counts().sort_index().items()} for lv in levels}
+    if "nodal_class" in cohort:
+        counts["nodal_class"] = cohort["nodal_class"].value_counts().to_dict()
     logger.info("manifest %s: %d patients valid (%s) in %.1f s", manifest_path, len(cohort),
-                cohort["nodal_class"].value_counts().to_dict(), time.perf_counter() - t0)
+                counts, time.perf_counter() - t0)
     return cohort
+
+
+def _check_no_label_leak(levels: list[Level], variables: list[dict]) -> None:
+    """A level's label column may not also be a clinical predictor."""
+    names = {v["name"] for v in variables}
+    for lv in levels:
+        col = parse_rule(lv.label).column
+        if col in names:
+            raise ValueError(
+                f"level {lv.name!r} takes its label from {col!r} ({lv.label!r}), which is also "
+                "declared in config clinical.variables: the clinical and combined models would "
+                f"be given the label; remove {col!r} from clinical.variables")
 
 
 def _validate_rows(raw: pd.DataFrame, manifest_path: Path, variables: list[dict],
@@ -498,10 +535,16 @@ def _validate_rows(raw: pd.DataFrame, manifest_path: Path, variables: list[dict]
     has_images = has_image and has_mask
 
     # ---- manifest-level: columns
-    for col in ("patient_id", "n_positive_nodes"):
+    label_cols = rule_columns(levels)
+    for col in ["patient_id", *label_cols]:
         if col not in columns:
-            problems.add(None, "", col, f"required column {col} is missing",
-                         f"add a {col} column (see the manifest contract in the README)")
+            readers = [f"{lv.name} ({lv.population}; {lv.label})" for lv in levels
+                       if col in lv.columns]
+            why = f" (read by level {', '.join(readers)})" if readers else ""
+            fix = f"add a {col} column (see the manifest contract in the README)"
+            if readers and col != NODE_COUNT:
+                fix += ", or change the level rules in config levels"
+            problems.add(None, "", col, f"required column {col} is missing{why}", fix)
     if has_image != has_mask:
         present, absent = ("image", "mask") if has_image else ("mask", "image")
         problems.add(None, "", absent, f"column {absent} is missing but {present} is present",
@@ -528,13 +571,13 @@ def _validate_rows(raw: pd.DataFrame, manifest_path: Path, variables: list[dict]
     columns = set(raw.columns)
 
     # ---- per row: schema
-    schema = manifest_row_schema(variables, has_images, base)
+    schema = manifest_row_schema(variables, has_images, base, label_columns=label_cols)
     props = schema["properties"]
     validator = jsonschema.Draft202012Validator(schema)
     ids = pd.Series("", index=raw.index)
     if "patient_id" in columns:
         ids = raw["patient_id"].where(~raw["patient_id"].map(_is_missing), "")
-    node_ok = pd.Series(False, index=raw.index)
+    rule_ok = pd.Series(True, index=raw.index)  # every rule column valid in the row
     for row, rec_text in raw.iterrows():
         pid = ids[row]
         record = {}
@@ -565,7 +608,7 @@ def _validate_rows(raw: pd.DataFrame, manifest_path: Path, variables: list[dict]
             bad_cols.add(col)
             problems.add(row, pid, col, _describe_error(err, col, rec_text[col], props[col]),
                          props[col].get("fix", ""))
-        node_ok[row] = "n_positive_nodes" in record and "n_positive_nodes" not in bad_cols
+        rule_ok[row] = all(c in record and c not in bad_cols for c in label_cols)
 
     # ---- cross-row: duplicate ids
     present = ids[ids != ""]
@@ -579,11 +622,12 @@ def _validate_rows(raw: pd.DataFrame, manifest_path: Path, variables: list[dict]
                              "delete the repeated rows)")
 
     # ---- labels typed by hand must agree with the node count
-    n_nodes = pd.Series(-1, index=raw.index)
-    if node_ok.any():
-        n_nodes[node_ok] = raw.loc[node_ok, "n_positive_nodes"].map(lambda t: int(float(t)))
+    rule_values = pd.DataFrame(index=raw.index)
+    for col in label_cols:
+        if col in columns:
+            rule_values[col] = np.where(rule_ok, raw[col].map(_to_number), np.nan).astype(float)
     derived = {"nodal_class", "n_components"} | {lv.name for lv in levels}
-    _check_label_columns(raw, levels, n_nodes, node_ok, ids, problems)
+    _check_label_columns(raw, levels, rule_values, rule_ok, ids, problems)
     if "n_components" in columns:
         logger.warning("manifest column n_components is replaced by the mask's components")
 
@@ -623,37 +667,49 @@ def _validate_rows(raw: pd.DataFrame, manifest_path: Path, variables: list[dict]
         return None
 
     cohort = _typed(raw, variables, manifest_dir, drop=derived)
-    cohort["nodal_class"] = nodal_class(cohort["n_positive_nodes"].to_numpy())
+    if NODE_COUNT in cohort:
+        nodes = cohort[NODE_COUNT]
+        cohort["nodal_class"] = pd.Series(nodal_class(nodes.fillna(-1).to_numpy()),
+                                          index=cohort.index).where(nodes.notna())
     cohort = add_level_labels(cohort, levels)
     if has_images:
         cohort["n_components"] = n_components
     return cohort.reset_index(drop=True)
 
 
-def _check_label_columns(raw: pd.DataFrame, levels: list[Level], n_nodes: pd.Series,
-                         node_ok: pd.Series, ids: pd.Series, problems: _Problems) -> None:
-    """Columns named like a derived label must agree with n_positive_nodes."""
-    fix = ("labels are derived from n_positive_nodes: correct the count, or delete the "
-           "column {col} (it is recomputed)")
-    if "nodal_class" in raw.columns:
+def _check_label_columns(raw: pd.DataFrame, levels: list[Level], values: pd.DataFrame,
+                         rule_ok: pd.Series, ids: pd.Series, problems: _Problems) -> None:
+    """Columns named like a derived label must agree with the columns the rules read.
+
+    ``values`` holds the rule columns as numbers (NaN where invalid); ``rule_ok`` marks
+    the rows where every rule column is valid (only those are compared).
+    """
+    if "nodal_class" in raw.columns and NODE_COUNT in values:
+        fix = ("nodal_class is derived from n_positive_nodes: correct the count, or delete "
+               "the column nodal_class (it is recomputed)")
+        n_nodes = values[NODE_COUNT].fillna(-1).astype(int)
         expected = pd.Series(nodal_class(n_nodes.to_numpy()), index=raw.index)
-        for row in raw.index[node_ok]:
+        for row in raw.index[rule_ok]:
             text = raw.at[row, "nodal_class"]
             if not _is_missing(text) and text != expected[row]:
                 problems.add(row, ids[row], "nodal_class",
                              f"nodal_class is {text} but n_positive_nodes = {n_nodes[row]} "
-                             f"gives {expected[row]}", fix.format(col="nodal_class"))
+                             f"gives {expected[row]}", fix)
     for lv in levels:
-        if lv.name not in raw.columns:
+        if lv.name not in raw.columns or not set(lv.columns) <= set(values.columns):
             continue
-        inside = lv.in_population(n_nodes.to_numpy())
-        label = lv.labels(n_nodes.to_numpy())
+        inside = lv.in_population(values)
+        label = lv.labels(values)
+        source = " and ".join(lv.columns)
+        what = "the count" if source == NODE_COUNT else "it"
+        fix = (f"labels are derived from {source}: correct {what}, or delete the column "
+               f"{lv.name} (it is recomputed)")
         for i, row in enumerate(raw.index):
             text = raw.at[row, lv.name]
-            if not node_ok[row] or not inside[i] or _is_missing(text):
+            if not rule_ok[row] or not inside[i] or _is_missing(text):
                 continue
             if _to_number(text) != label[i]:
+                given = ", ".join(f"{c} = {values.at[row, c]:g}" for c in lv.columns)
                 problems.add(row, ids[row], lv.name,
-                             f"{lv.name} is {_show(text)} but n_positive_nodes = "
-                             f"{n_nodes[row]} gives {label[i]} ({lv.name}: {lv.label})",
-                             fix.format(col=lv.name))
+                             f"{lv.name} is {_show(text)} but {given} gives {label[i]} "
+                             f"({lv.name}: {lv.label})", fix)

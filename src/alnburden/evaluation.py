@@ -549,9 +549,14 @@ def subgroup_table(pred: pd.DataFrame, ki67_cutoff: float = 20,
         ``p_difference`` is the two-sided p-value of the z test of the difference of the
         two independent AUCs (DeLong variances), repeated on both rows of the pair. A
         subgroup holding a single class gets NaN AUC and a ``note``; it never fails.
-        Patients with missing Ki-67 are left out (counted in the note).
+        Patients with missing Ki-67 are left out (counted in the note). A table with no
+        Ki-67 value at all (a cohort without ``ki67``) gives an empty table (header only):
+        the subgroup analysis is skipped.
     """
     pred = _evaluable(check_predictions(pred, extra=("ki67",)), sets=(set_,))
+    if not pd.to_numeric(pred["ki67"], errors="coerce").notna().any():
+        logger.info("no Ki-67 value in the predictions: subgroup analysis skipped")
+        return _empty_subgroups()
     low_lab, high_lab = subgroup_labels(ki67_cutoff)
     rows = []
     for (level, model), g in pred.groupby(["level", "model"], sort=True):
@@ -596,6 +601,15 @@ def subgroup_table(pred: pd.DataFrame, ki67_cutoff: float = 20,
     return _sort(out, ["level", "model", "_sub"]).drop(columns="_sub")
 
 
+def _empty_subgroups() -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series(dtype=float) for c in SUBGROUP_COLUMNS})
+    for c in ("level", "model", "subgroup", "note"):
+        out[c] = out[c].astype(object)
+    for c in ("n", "events"):
+        out[c] = out[c].astype("Int64")
+    return out
+
+
 # --------------------------------------------------------------------------- all at once
 def evaluation_tables(pred: pd.DataFrame, cutoff: str | float = "youden",
                       ki67_cutoff: float = 20,
@@ -605,7 +619,8 @@ def evaluation_tables(pred: pd.DataFrame, cutoff: str | float = "youden",
 
     Convenience for the evaluation script: ``cutoff``, ``ki67_cutoff``,
     ``dca_grid`` (start, stop, step) and ``n_boot`` are the config's ``evaluation``
-    keys (``bootstrap`` is ``n_boot``); ``seed`` the config's seed.
+    keys (``bootstrap`` is ``n_boot``); ``seed`` the config's seed. ``subgroups`` is
+    returned when the predictions have a ``ki67`` column (header only when it is empty).
     """
     out = {
         "performance": performance_table(pred, cutoff=cutoff),
@@ -614,7 +629,7 @@ def evaluation_tables(pred: pd.DataFrame, cutoff: str | float = "youden",
         "dca": dca_table(pred, dca_thresholds(*dca_grid)),
         "reclassification": reclassification_table(pred, n_boot=n_boot, seed=seed),
     }
-    if "ki67" in pred.columns:
+    if "ki67" in pred.columns:  # header only when no patient has a Ki-67 value
         out["subgroups"] = subgroup_table(pred, ki67_cutoff=ki67_cutoff)
     return out
 

@@ -52,7 +52,7 @@ from . import selection as _selection
 from .clinical import LogisticModel, select_clinical_predictors
 from .io import write_table
 from .learners import grid_points, make_learner
-from .levels import Level, nodal_class
+from .levels import NODE_COUNT, Level, nodal_class, parse_rule
 from .persistence import (RAD_SCORE_EPS, library_versions, predict_models, rad_score,
                           save_model, write_model_card)
 
@@ -76,27 +76,39 @@ MODEL_DEFAULTS = {"learners": ["logistic", "svm", "knn", "random_forest", "light
 def level_data(cohort: pd.DataFrame, split: pd.DataFrame, level: Level) -> pd.DataFrame:
     """The level's patients: cohort columns + ``y`` (0/1), ``set``, indexed by patient_id.
 
+    ``nodal_class`` is carried from the cohort, derived from ``n_positive_nodes`` when only
+    that is present, and left empty (NaN) in a cohort without node counts.
+
     Raises
     ------
     ValueError
-        Missing columns, duplicate ids, patients of the population absent from the split,
-        or a ``set`` other than train/test.
+        Missing columns (``patient_id`` or a column the level's rules read), duplicate
+        ids, a population patient without a label value, patients of the population
+        absent from the split, or a ``set`` other than train/test.
     """
-    for name, df, cols in [("cohort", cohort, ["patient_id", "n_positive_nodes"]),
+    for name, df, cols in [("cohort", cohort, ["patient_id", *level.columns]),
                            ("split", split, ["patient_id", "set"])]:
         missing = [c for c in cols if c not in df.columns]
         if missing:
-            raise ValueError(f"{name} table lacks column(s) {missing}")
+            raise ValueError(f"{name} table lacks column(s) {missing}"
+                             + (f" read by level {level.name} ({level.population}; "
+                                f"{level.label})" if name == "cohort" else ""))
     ids = cohort["patient_id"].astype(str)
     if ids.duplicated().any():
         raise ValueError(f"duplicate patient_id in the cohort: {ids[ids.duplicated()].tolist()[:5]}")
-    n = pd.to_numeric(cohort["n_positive_nodes"]).to_numpy()
-    pop = level.in_population(n)
+    pop = level.in_population(cohort)
+    label = parse_rule(level.label)
+    undefined = pop & np.isnan(label.values(cohort)) if label.column else np.zeros_like(pop)
+    if undefined.any():
+        raise ValueError(f"{int(undefined.sum())} patient(s) of {level.name} have no "
+                         f"{label.column} (needed by {level.label!r}), e.g. "
+                         f"{ids[undefined].tolist()[:5]}; validate the manifest first")
     data = cohort.loc[pop].copy()
     data["patient_id"] = ids[pop].to_numpy()
-    data["y"] = level.labels(n[pop])
+    data["y"] = level.labels(data)
     if "nodal_class" not in data.columns:
-        data["nodal_class"] = nodal_class(n[pop])
+        data["nodal_class"] = (nodal_class(pd.to_numeric(data[NODE_COUNT]).to_numpy())
+                               if NODE_COUNT in data.columns else np.nan)
     sp = split.assign(patient_id=split["patient_id"].astype(str)).drop_duplicates("patient_id")
     bad_sets = sorted(set(sp["set"]) - {"train", "test"})
     if bad_sets:
@@ -307,8 +319,9 @@ def fit_level(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFrame 
     Parameters
     ----------
     cohort
-        ``results/cohort/cohort.csv`` (needs ``patient_id``, ``n_positive_nodes``, the
-        clinical variables; ``nodal_class`` and ``ki67`` are carried into the predictions).
+        ``results/cohort/cohort.csv`` (needs ``patient_id``, the columns the level rules
+        read and the clinical variables; ``nodal_class`` and ``ki67`` are carried into the
+        predictions, empty when the cohort has no node counts / no Ki-67).
     split
         ``results/cohort/split.csv`` (``patient_id, set``).
     features

@@ -212,7 +212,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
         rows = [[_level_name(r["level"], level_labels), r["model"],
                  str(r["subgroup"]).replace(">=", "≥"), f"{int(r['n'])} ({int(r['events'])})",
                  _ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]), _p(r["p_difference"]),
-                 r.get("note", "") or ""]
+                 "" if pd.isna(r.get("note")) else str(r.get("note"))]
                 for _, r in subgroups.iterrows()]
         parts += [_md_table(["Level", "Model", "Subgroup", "n (events)", "AUC (95% CI)",
                              "P for difference", "Note"], rows), ""]

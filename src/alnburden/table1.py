@@ -115,12 +115,17 @@ def _prepare(cohort: pd.DataFrame, variables: Sequence[dict]) -> tuple[pd.DataFr
                 order[name] = ["1", "0"]
                 limit[name] = 1  # show the "1" row only
         units[name] = var.get("unit") or ""
-    classes = (cohort["nodal_class"] if "nodal_class" in cohort
-               else pd.Series(nodal_class(cohort["n_positive_nodes"].to_numpy()),
-                              index=cohort.index))
-    data["nodal_class"] = classes.astype(str)
-    cat.append("nodal_class")
-    order["nodal_class"] = [c for c in ("N0", "N1-2", "N>=3") if c in set(data["nodal_class"])]
+    if "nodal_class" in cohort and cohort["nodal_class"].notna().any():
+        classes = cohort["nodal_class"]
+    elif "n_positive_nodes" in cohort and cohort["n_positive_nodes"].notna().all():
+        classes = pd.Series(nodal_class(cohort["n_positive_nodes"].to_numpy()), index=cohort.index)
+    else:  # a cohort without node counts (e.g. malignant vs benign): no nodal class row
+        classes = None
+    if classes is not None:
+        data["nodal_class"] = classes.where(classes.isna(), classes.astype(str))
+        cat.append("nodal_class")
+        order["nodal_class"] = [c for c in ("N0", "N1-2", "N>=3")
+                                if c in set(data["nodal_class"])]
     return data, {"continuous": cont, "categorical": cat, "order": order, "limit": limit,
                   "units": units}
 
@@ -203,7 +208,8 @@ def baseline_table(cohort: pd.DataFrame, split: pd.DataFrame, variables: Sequenc
         Chi-squared or Fisher's exact (2x2 with expected counts < 5) for categorical).
         The first row is ``n`` (patients per group). Cells are formatted strings
         (p-values as tableone prints them, e.g. "<0.001"); empty where not applicable.
-        Nodal class is shown for reference and not tested within levels (it defines them).
+        Nodal class is shown for reference and not tested within levels (it defines them);
+        a cohort without node counts has no nodal class rows.
     """
     if levels and isinstance(list(levels)[0], dict):
         levels = levels_from_config({"levels": list(levels)})

@@ -76,10 +76,12 @@ fi
 mkdir -p "$STATE"/{etc,run,log,state/ctld,state/d,mysql}
 HOST=$(hostname -s)
 CPUS=$(nproc)
-# Declare at least 8 CPUs (slurmd accepts it with config_overrides) so that the real profile's
+# Declare at least 16 CPUs (slurmd accepts it with config_overrides) so that the real profile's
 # set-threads are schedulable on a small CI machine; oversubscription only slows a tiny run.
-NODE_CPUS=$(( CPUS > 8 ? CPUS : 8 ))
-MEM_MB=$(awk '/MemTotal/ {printf "%d", $2 / 1024 - 512}' /proc/meminfo)
+NODE_CPUS=$(( CPUS > 16 ? CPUS : 16 ))
+# Likewise at least 16000 MB, so the profile's memory requests fit on a small CI machine (no
+# cgroups: SLURM schedules by the requests but does not enforce them).
+MEM_MB=$(awk '/MemTotal/ {m = int($2 / 1024 - 512); print (m > 16000 ? m : 16000)}' /proc/meminfo)
 
 cat > "$STATE/etc/slurm.conf" <<EOF
 # Written by tests/slurm/setup_slurm.sh: a private single-node cluster for the SLURM test.

@@ -34,6 +34,14 @@ class EffectSizes:
     oracle AUCs comfortably above the published ones (Lu et al. 2026). Use
     :meth:`replace` to derive a variant, e.g. ``EffectSizes().replace(image_signal=0.8)``.
 
+    Calibration status (defaults, before tuning against the full pipeline): 583 patients,
+    seeds 2026/1/2/3: N+ 49-52 %, N>=3 among N+ 41-43 %; oracle AUCs (truth.csv, whole
+    cohort) level 1 image-only 0.84-0.86, full 0.92-0.94; level 2 image-only 0.80-0.87,
+    full 0.83-0.89 (low / high Ki-67: 0.94-0.98 / 0.76-0.83). A quick proxy pipeline
+    (400 patients; pyradiomics original-image features, intratumoral + 3 mm ring; L1
+    logistic; 10 random 7:3 splits) gave test AUCs level 1 radiomics 0.78, combined 0.90;
+    level 2 radiomics 0.73, combined 0.73; shuffled images 0.50.
+
     Attributes
     ----------
     age_mean, age_sd : float
@@ -144,11 +152,11 @@ class EffectSizes:
     pos_intercept: float = 0.0
     pos_latent: float = 1.8
     pos_ki67: float = 0.6
-    high_intercept: float = 0.0
+    high_intercept: float = -0.3
     high_ki67: float = 0.3
-    high_latent_pivot: float = 1.0
-    high_latent_low_ki67: float = 4.5
-    high_latent_high_ki67: float = 1.0
+    high_latent_pivot: float = 0.8
+    high_latent_low_ki67: float = 5.0
+    high_latent_high_ki67: float = 1.4
     high_ki67_switch_pct: float = 20.0
     high_ki67_switch_width: float = 3.0
     two_nodes_prob: float = 0.4

@@ -17,6 +17,10 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/evaluation.smk"
 
 
+onsuccess:
+    make_report()
+
+
 rule all:
     default_target: True
     input:

@@ -1,4 +1,4 @@
-# Helpers shared by every rule file: config validation, paths, shards, input functions.
+# Helpers shared by all rule files (config validation, paths, shards, input functions).
 import csv
 import shlex
 import sys
@@ -89,6 +89,11 @@ EVAL_TABLES = ["performance", "auc_delong", "calibration", "dca", "reclassificat
 )
 
 
+def results_root(wildcards, output):
+    """The results folder, from a rule's `predictions` output (results/<level>/predictions.csv)."""
+    return str(Path(output.predictions).parents[1])
+
+
 def clinical_variables():
     return config["clinical"]["variables"]
 
@@ -166,6 +171,3 @@ def final_outputs():
         ]
     return out
 
-
-onsuccess:
-    make_report()

@@ -44,7 +44,7 @@ if HAS_IMAGES:
             ),
         params:
             config=config,
-            results=RESULTS,
+            results=results_root,
         log:
             f"{LOGS}/fit_level/{{level}}.log",
         benchmark:
@@ -75,7 +75,7 @@ else:
             ),
         params:
             config=config,
-            results=RESULTS,
+            results=results_root,
         log:
             f"{LOGS}/fit_level/{{level}}.log",
         threads: 1

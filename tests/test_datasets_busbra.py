@@ -97,6 +97,21 @@ def test_manifest_validates_with_the_preset_and_splits_by_label(fake, tmp_path):
     assert split.groupby("set")["stratum"].value_counts().unstack().eq(1).all().all()
 
 
+def test_example_figure_rows_are_the_label_classes(fake, tmp_path):
+    from alnburden.simulate import plot_cohort_examples
+
+    cfg = yaml.safe_load(PRESET.read_text())
+    out = tmp_path / "results" / "busbra" / "manifest.csv"
+    busbra.write_busbra_manifest(fake, out)
+    cohort = validate_manifest(out, cfg["clinical"]["variables"], levels_from_config(cfg))
+    cohort.to_csv(tmp_path / "cohort.csv", index=False)
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['n_positive_nodes'\].*levels="):
+        plot_cohort_examples(tmp_path / "cohort.csv", tmp_path / "fig" / "x")
+    paths = plot_cohort_examples(tmp_path / "cohort.csv", tmp_path / "fig" / "examples",
+                                 n_per_class=2, levels=["malignancy"], simulated=False)
+    assert [p.suffix for p in paths] == [".pdf", ".png"] and all(p.exists() for p in paths)
+
+
 def test_preset_does_not_use_leaking_columns():
     cfg = yaml.safe_load(PRESET.read_text())
     names = {v["name"] for v in cfg["clinical"]["variables"]}

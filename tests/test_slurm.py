@@ -67,7 +67,7 @@ COMPARED = {
 # with the SLURM runs. Or the name of a session fixture (tests/conftest.py) returning the
 # directory of a finished local run of the same TARGETS and config, e.g. one shared with
 # tests/test_workflow.py, which saves a whole local run of CPU time.
-LOCAL_RUN_FIXTURE: str | None = None
+LOCAL_RUN_FIXTURE: str | None = "e2e_run"
 
 RUN_TIMEOUT_S = 1800  # a hung status loop must not hang CI
 

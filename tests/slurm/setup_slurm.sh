@@ -17,7 +17,8 @@
 # on top of config/profiles/slurm.
 #
 # Needs root and apt-get (Debian/Ubuntu). Nothing is written outside STATE_DIR except the
-# installed packages, /run/munge (munged's socket), the symlink /etc/slurm/slurm.conf ->
+# installed packages, /run/munge (munged's socket, pid file and log: munged.alnburden.*),
+# the symlink /etc/slurm/slurm.conf ->
 # STATE_DIR/etc/slurm.conf (removed by teardown; the script refuses to run on a host that
 # already has a slurm.conf) and, only while apt-get runs and only if it did not exist,
 # /usr/sbin/policy-rc.d (so the packages' postinst does not start the system daemons, which
@@ -71,6 +72,19 @@ if [ "${#need[@]}" -gt 0 ]; then
 else
   say "slurm, munge, slurmdbd and mariadb already installed"
 fi
+
+wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
+  local limit=$1 what=$2; shift 2
+  local end=$(( $(date +%s) + limit ))
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$end" ] || die "$what did not come up within ${limit}s (logs: $STATE/log)"
+    sleep 0.2
+  done
+}
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in $CTLD_PORT $SLURMD_PORT $DBD_PORT $DB_PORT; do
+  port_free "$p" || die "port $p is in use (another SLURM or MariaDB?); set ALNBURDEN_SLURM_PORT_BASE to a free range"
+done
 
 # ---------------------------------------------------------------- layout + config
 mkdir -p "$STATE"/{etc,run,log,state/ctld,state/d,mysql}
@@ -156,19 +170,6 @@ else
   mkdir -p /etc/slurm && ln -s "$SLURM_CONF" /etc/slurm/slurm.conf
   echo /etc/slurm/slurm.conf > "$STATE/run/created_files"
 fi
-
-wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
-  local limit=$1 what=$2; shift 2
-  local end=$(( $(date +%s) + limit ))
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$end" ] || die "$what did not come up within ${limit}s (logs: $STATE/log)"
-    sleep 0.2
-  done
-}
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in $CTLD_PORT $SLURMD_PORT $DBD_PORT $DB_PORT; do
-  port_free "$p" || die "port $p is in use (another SLURM or MariaDB?); set ALNBURDEN_SLURM_PORT_BASE to a free range"
-done
 
 # ---------------------------------------------------------------- munge
 if munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then

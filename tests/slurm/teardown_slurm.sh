@@ -46,7 +46,10 @@ stop slurmd slurmd
 stop slurmctld slurmctld
 stop slurmdbd slurmdbd
 stop mariadbd mariadbd
-stop munged munged
+if [ -s "$STATE/run/munged.pid" ]; then
+  stop munged munged
+  rm -f /run/munge/munged.alnburden.log /run/munge/munged.alnburden.pid
+fi
 
 # Files outside STATE_DIR that setup created (the /etc/slurm/slurm.conf symlink), removed only
 # if they still point into STATE_DIR.

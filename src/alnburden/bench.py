@@ -198,6 +198,27 @@ def bench_extraction(source: str, n: int, cores: int, params: str | Path,
     return out
 
 
+def rule_breakdown(results: str | Path = "results") -> pd.DataFrame:
+    """Per-rule wall and CPU time of a finished run, from Snakemake's ``benchmark:`` files
+    (``results/benchmarks/<rule>.tsv`` or ``<rule>/<wildcards>.tsv``)."""
+    bench = Path(results) / "benchmarks"
+    rows = []
+    for tsv in sorted(bench.rglob("*.tsv")):
+        rule = tsv.parent.name if tsv.parent != bench else tsv.stem
+        t = pd.read_csv(tsv, sep="\t")
+        rows.append({"rule": rule, "wall_s": float(t["s"].iloc[-1]),
+                     "cpu_s": float(t["cpu_time"].iloc[-1]), "max_rss_mb": float(t["max_rss"].iloc[-1])})
+    if not rows:
+        raise FileNotFoundError(f"no benchmark files under {bench}: run the workflow first")
+    df = pd.DataFrame(rows)
+    out = df.groupby("rule", sort=False).agg(jobs=("wall_s", "size"), wall_s=("wall_s", "sum"),
+                                             cpu_s=("cpu_s", "sum"), max_rss_mb=("max_rss_mb", "max"))
+    out = out.sort_values("cpu_s", ascending=False).reset_index()
+    out.loc[len(out)] = {"rule": "total", "jobs": int(out["jobs"].sum()), "wall_s": out["wall_s"].sum(),
+                         "cpu_s": out["cpu_s"].sum(), "max_rss_mb": out["max_rss_mb"].max()}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alnburden.bench", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -210,8 +231,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-perturbations", type=int, default=3)
     p.add_argument("--out", default="results/benchmarks", help="output folder")
     p.add_argument("--busbra", default=str(BUSBRA_DEFAULT), help="BUS-BRA folder")
+    r = sub.add_parser("rules", help="per-rule time and memory of a finished run (benchmark files)")
+    r.add_argument("--results", default="results", help="the run's results folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.command == "rules":
+        table = rule_breakdown(args.results)
+        write_table(table, Path(args.results) / "benchmarks" / "rules.csv", float_format="%.1f",
+                    title="Per-rule time (sum over jobs) and peak memory")
+        print(table.to_markdown(index=False, floatfmt=".1f"))
+        return 0
     table = bench_extraction(args.source, args.n, args.cores, args.params, tuple(args.peritumoral_mm),
                              args.n_perturbations, args.out, Path(args.busbra))
     with pd.option_context("display.width", 200, "display.max_columns", 20):

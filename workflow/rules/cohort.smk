@@ -60,6 +60,8 @@ rule cohort_examples:
         pdf=f"{RESULTS}/figures/cohort_examples.pdf",
     log:
         f"{LOGS}/cohort_examples.log",
+    benchmark:
+        f"{BENCH}/cohort_examples.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -79,6 +81,8 @@ rule split_cohort:
         split=config["split"],
     log:
         f"{LOGS}/split_cohort.log",
+    benchmark:
+        f"{BENCH}/split_cohort.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -105,6 +109,8 @@ rule table1:
         levels=config["levels"],
     log:
         f"{LOGS}/table1.log",
+    benchmark:
+        f"{BENCH}/table1.tsv"
     threads: 1
     resources:
         mem_mb=1000,

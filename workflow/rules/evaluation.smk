@@ -9,6 +9,8 @@ rule merge_predictions:
         f"{RESULTS}/predictions.csv",
     log:
         f"{LOGS}/merge_predictions.log",
+    benchmark:
+        f"{BENCH}/merge_predictions.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -69,6 +71,8 @@ rule level_figures:
         level_label=level_label,
     log:
         f"{LOGS}/level_figures/{{level}}.log",
+    benchmark:
+        f"{BENCH}/level_figures/{{level}}.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -97,6 +101,8 @@ rule nomogram:
         level_label=level_label,
     log:
         f"{LOGS}/nomogram/{{level}}.log",
+    benchmark:
+        f"{BENCH}/nomogram/{{level}}.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -121,6 +127,8 @@ if HAS_KI67:
             pdf=f"{RESULTS}/figures/subgroups_forest.pdf",
         log:
             f"{LOGS}/subgroups_forest.log",
+        benchmark:
+            f"{BENCH}/subgroups_forest.tsv"
         threads: 1
         resources:
             mem_mb=1000,
@@ -151,6 +159,8 @@ rule cascade:
         cutoff=config["evaluation"]["cutoff"],
     log:
         f"{LOGS}/cascade.log",
+    benchmark:
+        f"{BENCH}/cascade.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -173,6 +183,8 @@ rule summary:
         study=config["study"],
     log:
         f"{LOGS}/summary.log",
+    benchmark:
+        f"{BENCH}/summary.tsv"
     threads: 1
     resources:
         mem_mb=1000,

@@ -34,6 +34,8 @@ rule merge_features:
         csv=f"{RESULTS}/features/radiomics.csv",
     log:
         f"{LOGS}/merge_features.log",
+    benchmark:
+        f"{BENCH}/merge_features.tsv"
     threads: 1
     resources:
         mem_mb=2000,

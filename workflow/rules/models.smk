@@ -78,6 +78,8 @@ else:
             results=results_root,
         log:
             f"{LOGS}/fit_level/{{level}}.log",
+        benchmark:
+            f"{BENCH}/fit_level/{{level}}.tsv"
         threads: 1
         resources:
             mem_mb=2000,

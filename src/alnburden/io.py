@@ -75,6 +75,11 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
     root.setLevel(level)
     # pyradiomics logs every feature class of every image at INFO: keep its warnings only,
     # so the log shows the project's own progress lines.
-    logging.getLogger("radiomics").setLevel(logging.WARNING)
+    # pyradiomics also installs its own stderr handler at import: route it to the log instead.
+    radiomics_logger = logging.getLogger("radiomics")
+    for h in list(radiomics_logger.handlers):
+        radiomics_logger.removeHandler(h)
+    radiomics_logger.setLevel(logging.WARNING)
+    radiomics_logger.propagate = True
     logging.captureWarnings(True)
     return logging.getLogger("alnburden")

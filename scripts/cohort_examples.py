@@ -11,4 +11,9 @@ if TYPE_CHECKING:
     snakemake: Snakemake
 
 setup_logging(snakemake.log[0])
-plot_cohort_examples(snakemake.input.cohort, snakemake.output[0])
+plot_cohort_examples(
+    snakemake.input.cohort,
+    snakemake.output[0],
+    levels=snakemake.params.levels,  # rows by the first level's label without node counts
+    simulated=snakemake.params.simulated,
+)

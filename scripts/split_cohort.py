@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     snakemake: Snakemake
 
 log = setup_logging(snakemake.log[0])
-split = stratified_split(pd.read_csv(snakemake.input.cohort, dtype={"patient_id": str}), **snakemake.params.split)
+split = stratified_split(
+    pd.read_csv(snakemake.input.cohort, dtype={"patient_id": str}),
+    **snakemake.params.split,
+    levels=snakemake.params.levels,  # stratify by their labels when there are no node counts
+)
 split.to_csv(snakemake.output.split, index=False, lineterminator="\n")
 log.info("split: %s", split["set"].value_counts().to_dict())

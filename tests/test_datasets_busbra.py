@@ -28,7 +28,8 @@ ROWS = [
     ("bus_0001-l", 1, "invasive ductal carcinoma", "malignant", 5, "GE Logiq 7 @10-14MHz", "left"),
     ("bus_0003-l", 3, "cyst", "benign", 2, "Toshiba Aplio 300 @12-14 MHz", "left"),
     ("bus_0003-r", 3, "cyst", "benign", 2, "Toshiba Aplio 300 @12-14 MHz", "right"),
-    ("bus_0010-s", 10, "invasive lobular carcinoma", "malignant", 4, "U-Systems @10-14MHz", "single"),
+    ("bus_0010-s", 10, "invasive lobular carcinoma", "malignant", 4, "U-Systems @10-14MHz",
+     "single"),
 ]
 
 
@@ -42,7 +43,8 @@ def make_fake_busbra(root: Path, rows=ROWS, folds: bool = True) -> Path:
         lesion = disk(shape, (26 + k % 3, 24), 9)
         img = rng.normal(140, 20, shape)
         img[lesion] -= 80
-        Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(root / "Images" / f"{image_id}.png")
+        grey = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+        grey.save(root / "Images" / f"{image_id}.png")
         Image.fromarray(lesion).save(root / "Masks" / f"mask_{image_id[4:]}.png")  # mode "1"
     table = pd.DataFrame(rows, columns=["ID", "Case", "Histology", "Pathology", "BIRADS",
                                         "Device", "Side"])

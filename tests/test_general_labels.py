@@ -150,7 +150,8 @@ def test_table1_without_nodal_class():
     table = baseline_table(cohort, split, [{"name": "age", "type": "continuous", "unit": "years"}],
                            [MALIGNANCY])
     assert not table["variable"].str.startswith("nodal_class").any()
-    assert {"malignancy: malignancy=0", "malignancy: malignancy=1"} <= set(table.columns)
+    assert {"malignancy: malignant != 1", "malignancy: malignant == 1"} <= set(table.columns)
+    assert table.loc[0, "malignancy: malignant == 1"] == str(int(cohort["malignant"].sum()))
 
 
 # --------------------------------------------------------------------------- modelling, evaluation

@@ -24,7 +24,8 @@ def test_user_threshold_four_nodes():
 
 
 @pytest.mark.parametrize("rule", ["n_positive_nodes => 3", "n_positive_nodes > x", "",
-                                  "3 > n_positive_nodes", "malignant = 1", "all > 0 and x", "a b > 1"])
+                                  "3 > n_positive_nodes", "malignant = 1", "all > 0 and x",
+                                  "a b > 1"])
 def test_bad_rule_is_rejected(rule):
     with pytest.raises(ValueError, match=r"'<column> <op> <number>'"):
         parse_rule(rule)

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 from tableone import TableOne
 
-from alnburden.levels import Level, levels_from_config, nodal_class
+from alnburden.levels import Level, levels_from_config, nodal_class, parse_rule
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ _TEST_NAMES = {
     "Not tested": "",
 }
 _GROUP = "_group"
+_NEGATION = {">": "<=", ">=": "<", "==": "!=", "<": ">=", "<=": ">"}
 
 
 # --------------------------------------------------------------------------- group names
@@ -60,10 +61,16 @@ def level_group_names(level: Level) -> tuple[str, str]:
 
     Derived from the rules as node-count intervals within the population, e.g.
     level1 (all; > 0) -> ("N0", "N+"), level2 (> 0; >= 3) -> ("N1-2", "N>=3");
-    falls back to ``"<name>=0"`` / ``"<name>=1"`` when a group is not an interval.
+    a label rule on another column is named by the rule and its negation, e.g.
+    ``malignant == 1`` -> ("malignant != 1", "malignant == 1"); falls back to
+    ``"<name>=0"`` / ``"<name>=1"`` when a node-count group is not an interval.
     """
     pop, lab = _interval(level.population), _interval(level.label)
     fallback = (f"{level.name}=0", f"{level.name}=1")
+    rule = parse_rule(level.label)
+    if lab is None and rule.column is not None:
+        value = f"{rule.value:g}"
+        return f"{rule.column} {_NEGATION[rule.op]} {value}", f"{rule.column} {rule.op} {value}"
     if pop is None or lab is None:
         return fallback
     pos = _interval_name(max(pop[0], lab[0]), min(pop[1], lab[1]))

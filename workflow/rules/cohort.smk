@@ -58,6 +58,9 @@ rule cohort_examples:
             category="Cohort",
         ),
         pdf=f"{RESULTS}/figures/cohort_examples.pdf",
+    params:
+        levels=LEVELS,
+        simulated=not config["cohort"].get("manifest"),
     log:
         f"{LOGS}/cohort_examples.log",
     benchmark:
@@ -79,6 +82,7 @@ rule split_cohort:
         split=f"{RESULTS}/cohort/split.csv",
     params:
         split=config["split"],
+        levels=LEVELS,
     log:
         f"{LOGS}/split_cohort.log",
     benchmark:

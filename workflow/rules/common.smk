@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from alnburden.features import n_shards_for
@@ -69,6 +70,13 @@ def _manifest_header_and_rows():
     user = config["cohort"].get("manifest")
     if not user:
         return None, config["cohort"]["simulate"]["n_patients"]
+    if not Path(user).is_file():
+        raise WorkflowError(
+            f"config cohort.manifest is {user!r}, which is not a file (a relative path is "
+            f"relative to the directory Snakemake runs in, {Path.cwd()}). Write the manifest "
+            "first; for the BUS-BRA preset: python -m alnburden.datasets.busbra "
+            "../shared/data/busbra results/busbra/manifest.csv"
+        )
     with open(user, newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader, [])

@@ -17,18 +17,9 @@ from alnburden.modeling import PREDICTION_COLUMNS, fit_level, tune_learners
 from alnburden.persistence import load_model, predict_patients, rad_score
 from alnburden.selection import build_selection
 
-SUBTYPES = ["luminal_a", "luminal_b", "her2_enriched", "triple_negative"]
-VARIABLES = [
-    {"name": "age", "type": "continuous", "min": 18, "max": 100, "unit": "years"},
-    {"name": "tumor_size_mm", "type": "continuous", "min": 1, "max": 200, "unit": "mm"},
-    {"name": "er", "type": "binary"},
-    {"name": "pr", "type": "binary"},
-    {"name": "her2", "type": "binary"},
-    {"name": "ki67", "type": "continuous", "min": 0, "max": 100, "unit": "%"},
-    {"name": "grade", "type": "ordinal", "levels": [1, 2, 3]},
-    {"name": "subtype", "type": "categorical", "levels": SUBTYPES},
-    {"name": "aln_us_class", "type": "ordinal", "levels": [1, 2, 3, 4, 5, 6]},
-]
+from conftest import VARIABLES  # the default config's clinical variables
+
+SUBTYPES = next(v["levels"] for v in VARIABLES if v["name"] == "subtype")
 LEVEL1 = Level(name="level1", population="all", label="n_positive_nodes > 0")
 LEVEL2 = Level(name="level2", population="n_positive_nodes > 0", label="n_positive_nodes >= 3")
 #: Small but complete config (the default study's keys, fewer folds) for fast tests.

@@ -79,7 +79,15 @@ def icc_keep_list(icc: pd.DataFrame | None) -> list[str] | None:
 # --------------------------------------------------------------------------- filters
 
 
-class IccFilter(SelectorMixin, BaseEstimator):
+class _SupportSelector(SelectorMixin, BaseEstimator):
+    """A selector whose fit stores the boolean mask of kept features in ``support_``."""
+
+    def _get_support_mask(self):
+        check_is_fitted(self, "support_")
+        return self.support_
+
+
+class IccFilter(_SupportSelector):
     """Keep the features whose segmentation-robustness ICC passed the threshold.
 
     Parameters
@@ -122,10 +130,6 @@ class IccFilter(SelectorMixin, BaseEstimator):
                 "radiomics.parquet come from the same extraction")
         logger.info("IccFilter: %d of %d features robust", self.support_.sum(), len(names))
         return self
-
-    def _get_support_mask(self):
-        check_is_fitted(self, "support_")
-        return self.support_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -192,7 +196,7 @@ def _auc_relevance(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out / len(pos_sets)
 
 
-class SpearmanRedundancyFilter(SelectorMixin, BaseEstimator):
+class SpearmanRedundancyFilter(_SupportSelector):
     """Of every pair of features with Spearman ``|r| > threshold``, drop the less relevant.
 
     Features are visited from the most to the least relevant to the label; a feature is
@@ -254,17 +258,13 @@ class SpearmanRedundancyFilter(SelectorMixin, BaseEstimator):
                     support.sum(), n, self.threshold)
         return self
 
-    def _get_support_mask(self):
-        check_is_fitted(self, "support_")
-        return self.support_
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         return tags
 
 
-class MRMRSelector(SelectorMixin, BaseEstimator):
+class MRMRSelector(_SupportSelector):
     """Minimum-redundancy maximum-relevance selection (``mrmr.mrmr_classif``).
 
     Relevance is the ANOVA F statistic, redundancy the mean absolute Pearson correlation
@@ -308,17 +308,13 @@ class MRMRSelector(SelectorMixin, BaseEstimator):
         self.support_[self.selected_] = True
         return self
 
-    def _get_support_mask(self):
-        check_is_fitted(self, "support_")
-        return self.support_
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         return tags
 
 
-class LassoSelector(SelectorMixin, BaseEstimator):
+class LassoSelector(_SupportSelector):
     """Keep the features with a non-zero coefficient in a cross-validated L1 logistic model.
 
     The penalty is chosen as in ``LogisticRegressionCV(l1_ratios=(1,), solver="liblinear",
@@ -446,10 +442,6 @@ class LassoSelector(SelectorMixin, BaseEstimator):
         logger.info("LassoSelector: C=%.4g (best %.4g, 1-SE %.4g), %d feature(s) kept",
                     self.C_, self.C_best_, self.C_1se_, self.support_.sum())
         return self
-
-    def _get_support_mask(self):
-        check_is_fitted(self, "support_")
-        return self.support_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from alnburden.features import RadiomicsExtractor
@@ -37,27 +37,29 @@ def features(tmp_path_factory):
     return feats.drop(columns="patient_id"), y
 
 
-def holdout_auc(X, y, seed=0):
-    idx_tr, idx_te = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=seed)
+def out_of_fold_auc(X, y, seed=0):
+    """AUC of out-of-fold predictions (5 folds; selection + learner refitted in every fold)."""
     learner, _ = make_learner("logistic", seed)
     model = Pipeline([("selection", build_selection(SELECTION, None, seed)), ("learner", learner)])
-    model.fit(X.iloc[idx_tr], y[idx_tr])
-    return roc_auc_score(y[idx_te], model.predict_proba(X.iloc[idx_te])[:, 1]), y[idx_te]
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    p = cross_val_predict(model, X, y, cv=folds, method="predict_proba")[:, 1]
+    return roc_auc_score(y, p)
 
 
-def null_sd(y_test):
-    n1 = int(y_test.sum())
-    n0 = len(y_test) - n1
+def null_sd(y):
+    """SD of the AUC of an uninformative score (Hanley-McNeil under H0)."""
+    n1 = int(y.sum())
+    n0 = len(y) - n1
     return np.sqrt((n0 + n1 + 1) / (12 * n0 * n1))
 
 
 def test_radiomics_signal_is_in_the_pixels(features):
     X, y = features
-    auc, y_te = holdout_auc(X, y)
+    auc = out_of_fold_auc(X, y)
     rng = np.random.default_rng(0)
-    shuffled = [holdout_auc(X.iloc[rng.permutation(len(X))].reset_index(drop=True), y)[0]
+    shuffled = [out_of_fold_auc(X.iloc[rng.permutation(len(X))].reset_index(drop=True), y)
                 for _ in range(3)]
-    sd = null_sd(y_te)
-    assert auc > 0.5 + 3 * sd, f"no image signal: test AUC {auc:.3f}"
+    sd = null_sd(y)
+    assert auc > 0.5 + 3 * sd, f"no image signal: out-of-fold AUC {auc:.3f}"
     assert abs(np.mean(shuffled) - 0.5) < 3 * sd / np.sqrt(3) + 0.02, (
         f"shuffled images still predict: AUCs {np.round(shuffled, 3)}")

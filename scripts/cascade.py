@@ -2,10 +2,8 @@
 
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from alnburden.cascade import cascade_predictions, cascade_table
-from alnburden.io import setup_logging, write_table
+from alnburden.io import read_table, setup_logging, write_table
 from alnburden.plots import plot_cascade
 
 if TYPE_CHECKING:
@@ -16,7 +14,7 @@ if TYPE_CHECKING:
 setup_logging(snakemake.log[0])
 level1, level2 = snakemake.params.levels
 cascade = cascade_predictions(
-    pd.read_csv(snakemake.input.predictions, dtype={"patient_id": str}),
+    read_table(snakemake.input.predictions),
     level1=level1, level2=level2, model=snakemake.params.model, cutoffs=snakemake.params.cutoff,
 )
 confusion, metrics = cascade_table(cascade)

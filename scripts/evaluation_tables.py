@@ -3,10 +3,8 @@
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from alnburden.evaluation import evaluation_tables, write_tables
-from alnburden.io import setup_logging
+from alnburden.io import read_table, setup_logging
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake
@@ -16,7 +14,7 @@ if TYPE_CHECKING:
 setup_logging(snakemake.log[0])
 ev = snakemake.params.evaluation
 tables = evaluation_tables(
-    pd.read_csv(snakemake.input.predictions, dtype={"patient_id": str}),
+    read_table(snakemake.input.predictions),
     cutoff=ev["cutoff"],
     ki67_cutoff=ev["ki67_cutoff"],
     dca_grid=ev["dca_thresholds"],

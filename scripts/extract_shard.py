@@ -2,10 +2,8 @@
 
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from alnburden.features import extract_shard
-from alnburden.io import setup_logging
+from alnburden.io import read_table, setup_logging
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake
@@ -14,7 +12,7 @@ if TYPE_CHECKING:
 
 log = setup_logging(snakemake.log[0])
 extract_shard(
-    pd.read_csv(snakemake.input.cohort, dtype={"patient_id": str}),
+    read_table(snakemake.input.cohort),
     shard=int(snakemake.wildcards.shard),
     n_shards=snakemake.params.n_shards,
     params_path=snakemake.input.params,

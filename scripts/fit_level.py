@@ -2,10 +2,8 @@
 
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from alnburden.features import read_features
-from alnburden.io import setup_logging
+from alnburden.io import read_table, setup_logging
 from alnburden.levels import levels_from_config
 from alnburden.modeling import fit_level
 
@@ -19,10 +17,10 @@ config = snakemake.params.config
 level = next(lv for lv in levels_from_config(config) if lv.name == snakemake.wildcards.level)
 has_images = "features" in snakemake.input.keys()
 fit_level(
-    pd.read_csv(snakemake.input.cohort, dtype={"patient_id": str}),
-    pd.read_csv(snakemake.input.split, dtype={"patient_id": str}),
+    read_table(snakemake.input.cohort),
+    read_table(snakemake.input.split),
     read_features(snakemake.input.features)[0] if has_images else None,
-    pd.read_csv(snakemake.input.icc) if has_images else None,
+    read_table(snakemake.input.icc) if has_images else None,
     level,
     config["clinical"]["variables"],
     config,

@@ -2,9 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from alnburden.io import setup_logging
+from alnburden.io import read_table, setup_logging
 from alnburden.plots import draw_level_figures
 
 if TYPE_CHECKING:
@@ -14,8 +12,8 @@ if TYPE_CHECKING:
 
 setup_logging(snakemake.log[0])
 draw_level_figures(
-    pd.read_csv(snakemake.input.predictions, dtype={"patient_id": str}),
-    pd.read_csv(snakemake.input.dca),
+    read_table(snakemake.input.predictions),
+    read_table(snakemake.input.dca),
     snakemake.wildcards.level,
     paths={k: v for k, v in snakemake.output.items() if k != "pdf"},
     cutoff=snakemake.params.evaluation["cutoff"],

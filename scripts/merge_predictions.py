@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from alnburden.io import setup_logging
+from alnburden.io import read_table, setup_logging
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake
@@ -12,6 +12,6 @@ if TYPE_CHECKING:
     snakemake: Snakemake
 
 log = setup_logging(snakemake.log[0])
-pred = pd.concat([pd.read_csv(p, dtype={"patient_id": str}) for p in snakemake.input], ignore_index=True)
+pred = pd.concat([read_table(p) for p in snakemake.input], ignore_index=True)
 pred.to_csv(snakemake.output[0], index=False, lineterminator="\n", float_format="%.10g")
 log.info("%d prediction rows: %s", len(pred), pred.groupby(["level", "set"]).size().to_dict())

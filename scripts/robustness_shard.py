@@ -2,9 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from alnburden.io import setup_logging
+from alnburden.io import read_table, setup_logging
 from alnburden.robustness import extract_robustness_shard
 
 if TYPE_CHECKING:
@@ -14,8 +12,8 @@ if TYPE_CHECKING:
 
 log = setup_logging(snakemake.log[0])
 extract_robustness_shard(
-    pd.read_csv(snakemake.input.cohort, dtype={"patient_id": str}),
-    pd.read_csv(snakemake.input.split, dtype={"patient_id": str}),
+    read_table(snakemake.input.cohort),
+    read_table(snakemake.input.split),
     shard=int(snakemake.wildcards.shard),
     n_shards=snakemake.params.n_shards,
     params_path=snakemake.input.params,

@@ -2,9 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from alnburden.io import setup_logging
+from alnburden.io import read_table, setup_logging
 from alnburden.split import stratified_split
 
 if TYPE_CHECKING:
@@ -14,7 +12,7 @@ if TYPE_CHECKING:
 
 log = setup_logging(snakemake.log[0])
 split = stratified_split(
-    pd.read_csv(snakemake.input.cohort, dtype={"patient_id": str}),
+    read_table(snakemake.input.cohort),
     **snakemake.params.split,
     levels=snakemake.params.levels,  # stratify by their labels when there are no node counts
 )

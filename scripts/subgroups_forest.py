@@ -2,9 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from alnburden.io import setup_logging
+from alnburden.io import read_table, setup_logging
 from alnburden.plots import plot_subgroups_forest
 
 if TYPE_CHECKING:
@@ -13,4 +11,4 @@ if TYPE_CHECKING:
     snakemake: Snakemake
 
 setup_logging(snakemake.log[0])
-plot_subgroups_forest(pd.read_csv(snakemake.input.subgroups), snakemake.output.png)
+plot_subgroups_forest(read_table(snakemake.input.subgroups), snakemake.output.png)

@@ -2,9 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from alnburden.io import setup_logging
+from alnburden.io import read_table, setup_logging
 from alnburden.summary import write_summary
 
 if TYPE_CHECKING:
@@ -15,13 +13,13 @@ if TYPE_CHECKING:
 setup_logging(snakemake.log[0])
 inputs = snakemake.input
 write_summary(
-    pd.read_csv(inputs.performance),
-    pd.read_csv(inputs.subgroups) if "subgroups" in inputs.keys() else None,
+    read_table(inputs.performance),
+    read_table(inputs.subgroups) if "subgroups" in inputs.keys() else None,
     snakemake.params.published,
     snakemake.output[0],
     simulated=snakemake.params.simulated,
     manifest=snakemake.params.manifest,
     title=snakemake.params.study,
-    cascade_metrics=pd.read_csv(inputs.cascade) if "cascade" in inputs.keys() else None,
-    delong=pd.read_csv(inputs.delong),
+    cascade_metrics=read_table(inputs.cascade) if "cascade" in inputs.keys() else None,
+    delong=read_table(inputs.delong),
 )

@@ -2,9 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from alnburden.io import setup_logging, write_table
+from alnburden.io import read_table, setup_logging, write_table
 from alnburden.levels import levels_from_config
 from alnburden.table1 import baseline_table
 
@@ -15,8 +13,8 @@ if TYPE_CHECKING:
 
 setup_logging(snakemake.log[0])
 table = baseline_table(
-    pd.read_csv(snakemake.input.cohort, dtype={"patient_id": str}),
-    pd.read_csv(snakemake.input.split, dtype={"patient_id": str}),
+    read_table(snakemake.input.cohort),
+    read_table(snakemake.input.split),
     variables=snakemake.params.variables,
     levels=levels_from_config({"levels": snakemake.params.levels}),
 )

@@ -1,8 +1,12 @@
-"""Rule validate_cohort: check the manifest and every file it names; write cohort.csv."""
+"""Rule validate_cohort: check the manifest and every file it names; write cohort.csv.
+
+The validation report is written on success (empty) and on failure; on failure the rule
+stops with the readable message naming every bad row.
+"""
 
 from typing import TYPE_CHECKING
 
-from alnburden.cohort import CohortValidationError, validate_manifest, write_validation_report
+from alnburden.cohort import CohortValidationError, validate_manifest
 from alnburden.io import setup_logging
 from alnburden.levels import levels_from_config
 
@@ -17,12 +21,12 @@ try:
         snakemake.input.manifest,
         variables=snakemake.params.variables,
         levels=levels_from_config({"levels": snakemake.params.levels}),
+        schema=snakemake.input.schema,
+        report_path=snakemake.params.report,
         **snakemake.params.validation,
     )
 except CohortValidationError as err:
-    write_validation_report(err.report, snakemake.params.report)
     log.error("%s", err)
     raise SystemExit(f"{err}\n(full report: {snakemake.params.report})") from None
-write_validation_report(None, snakemake.params.report)
 cohort.to_csv(snakemake.output.cohort, index=False, lineterminator="\n")
 log.info("validated %d patients", len(cohort))

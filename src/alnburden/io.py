@@ -83,3 +83,9 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
     radiomics_logger.propagate = True
     logging.captureWarnings(True)
     return logging.getLogger("alnburden")
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read one of the workflow's CSV tables, keeping ``patient_id`` as text (``"007"``
+    must not become ``7``)."""
+    return pd.read_csv(path, dtype={"patient_id": str})

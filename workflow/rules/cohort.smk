@@ -26,6 +26,7 @@ rule simulate_cohort:
 rule validate_cohort:
     input:
         manifest=manifest_path(),
+        schema=f"{workflow.basedir}/workflow/schemas/manifest.schema.yaml",
     output:
         cohort=f"{RESULTS}/cohort/cohort.csv",
     params:

@@ -19,5 +19,6 @@ extract_shard(
     out_path=snakemake.output[0],
     peritumoral_mm=snakemake.params.peritumoral_mm,
     components=snakemake.params.components,
+    fast_glcm=snakemake.params.fast_glcm,
     progress_logger=log,
 )

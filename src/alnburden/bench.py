@@ -1,26 +1,41 @@
-"""Benchmarks of the radiomics stage.
+"""Benchmarks: radiomics extraction, the study end to end, and scaling with cohort size.
+
+One command runs them all (about an hour on 2 cores) and writes ``results/benchmarks/``::
+
+    python -m alnburden.bench all --cores 2
+
+or one at a time:
 
 ``python -m alnburden.bench extraction --source insilico|busbra --n 40 --cores 2``
+    times, on the same ``n`` images and with the same number of worker processes, the
+    workload of the radiomics stage for one patient -- lesion + peritumoral ring for the
+    original mask and for ``--n-perturbations`` perturbed masks (the robustness ICC step) --
+    done three ways:
 
-times, on the same ``n`` images and with the same number of worker processes, the workload
-of the radiomics stage for one patient -- lesion + peritumoral ring for the original mask
-and for ``--n-perturbations`` perturbed masks (the robustness ICC step) -- done two ways:
+    ``shared``
+        :func:`alnburden.robustness.extract_perturbed`, as the workflow runs it: the image
+        is read, normalised, resampled and filtered once; every region of every mask is
+        measured on it, GLCM through :class:`alnburden.texture.FastGLCM`.
+    ``shared_stock_glcm``
+        the same with stock pyradiomics GLCM (``fast_glcm=False``): what sharing alone gives.
+    ``plain``
+        a serial pyradiomics loop: one ``RadiomicsFeatureExtractor(params).execute(image,
+        region)`` per image, region and mask (the textbook way).
 
-``shared``
-    :func:`alnburden.robustness.extract_perturbed`: the image is read, normalised,
-    resampled and filtered once; every region of every mask is measured on it.
-``plain``
-    a serial pyradiomics loop: one ``RadiomicsFeatureExtractor(params).execute(image,
-    region)`` per image, region and mask (the textbook way).
-
-Both run in a ``ProcessPoolExecutor`` of ``--cores`` workers (one image per task). The
-script checks that both give identical features on the first image, prints images/s and the
-ratio, and writes ``<out>/extraction_<source>.csv`` (+ ``.md``).
-
-``--source insilico`` uses the simulator (:func:`alnburden.simulate.image.render_patient`)
-when it is importable, and otherwise synthetic lesions (speckle-like noise with an
-irregular dark blob). ``--source busbra`` uses the first ``n`` BUS-BRA images (no spacing
-recorded: 0.1 mm assumed).
+    All run in a ``ProcessPoolExecutor`` of ``--cores`` workers (one image per task), in
+    ``--repeats`` rotating rounds (median kept). Writes ``extraction_<source>.csv`` with
+    images/s, the speed-up and the largest relative feature difference from ``plain`` on
+    the first image. ``--source insilico`` uses the simulator; ``--source busbra`` the first
+    ``n`` BUS-BRA images (no spacing recorded: 0.1 mm assumed).
+``python -m alnburden.bench study --cores 2``
+    the default study (583 patients) from scratch in ``<out>/study/``: wall time, its stages
+    (cohort / extraction / after extraction) and the per-rule breakdown -> ``study.csv``,
+    ``study/results/benchmarks/rules.csv``.
+``python -m alnburden.bench scaling --sizes 150 300 600 1200 --cores 2``
+    the study at each size -> ``scaling.csv`` and ``scaling.pdf/png`` (time per patient by
+    stage: flat means linear scaling).
+``python -m alnburden.bench rules --results results``
+    the per-rule breakdown of any finished run.
 """
 
 from __future__ import annotations
@@ -45,7 +60,8 @@ from alnburden.robustness import extract_perturbed, patient_rng, perturb_masks
 
 logger = logging.getLogger(__name__)
 
-BUSBRA_DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "data" / "busbra"
+ROOT = Path(__file__).resolve().parents[2]
+BUSBRA_DEFAULT = ROOT.parent / "shared" / "data" / "busbra"
 BUSBRA_SPACING_MM = 0.1
 SEED = 2026
 
@@ -122,14 +138,19 @@ def _init(params: str, peritumoral: tuple, n_perturbations: int) -> None:
 
     _STATE.update(params=params, peritumoral=peritumoral, n=n_perturbations,
                   shared=RadiomicsExtractor(params, peritumoral),
+                  shared_stock=RadiomicsExtractor(params, peritumoral, fast_glcm=False),
                   plain=featureextractor.RadiomicsFeatureExtractor(params))
 
 
-def _shared_task(row: dict) -> dict:
-    long = extract_perturbed(_STATE["shared"], row["image"], row["mask"], row["pixel_spacing_mm"],
+def _shared_task(row: dict, extractor: str = "shared") -> dict:
+    long = extract_perturbed(_STATE[extractor], row["image"], row["mask"], row["pixel_spacing_mm"],
                              _STATE["n"], patient_rng(SEED, row["patient_id"]),
                              patient_id=row["patient_id"])
     return long.iloc[0].drop(["patient_id", "rater"]).to_dict()
+
+
+def _shared_stock_task(row: dict) -> dict:
+    return _shared_task(row, "shared_stock")
 
 
 def _plain_task(row: dict) -> dict:
@@ -158,40 +179,63 @@ def _noop(_):
     return None
 
 
+METHODS = {"shared": _shared_task, "shared_stock_glcm": _shared_stock_task, "plain": _plain_task}
+
+
+def _max_rel_diff(a: dict, b: dict) -> float:
+    if set(a) != set(b):
+        return float("inf")
+    x = np.array([a[k] for k in sorted(a)], dtype=float)
+    y = np.array([b[k] for k in sorted(a)], dtype=float)
+    return float(np.max(np.abs(x - y) / np.maximum(np.abs(y), np.finfo(float).tiny)))
+
+
 def bench_extraction(source: str, n: int, cores: int, params: str | Path,
                      peritumoral_mm: tuple = (3.0,), n_perturbations: int = 3,
                      out_dir: str | Path = "results/benchmarks",
-                     busbra: Path = BUSBRA_DEFAULT) -> pd.DataFrame:
+                     busbra: Path = BUSBRA_DEFAULT, repeats: int = 1) -> pd.DataFrame:
     """Time the shared and the plain extraction on the same images; write the CSV.
+
+    The methods run one after the other, ``repeats`` rounds in rotating order (so a change
+    of machine load does not favour one method); each method's time is its median round.
 
     Returns
     -------
     pandas.DataFrame
-        One row per method: ``source, method, n_images, cores, masks_per_image,
+        One row per method: ``source, method, n_images, cores, repeats, masks_per_image,
         regions_per_image, wall_s, images_per_s, core_s_per_image, speedup_vs_plain,
-        identical_first_image, pyradiomics_version, params_sha256``.
+        max_rel_diff_vs_plain`` (over every feature of the first image; 0 = bit-identical),
+        ``pyradiomics_version, params_sha256``.
     """
     import radiomics
 
     params = str(params)
+    names = list(METHODS)
+    times: dict[str, list[float]] = {m: [] for m in names}
+    first: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="alnburden-bench-") as tmp:
         cohort = make_images(source, n, Path(tmp), busbra)
         rows = cohort.to_dict("records")
         initargs = (params, tuple(peritumoral_mm), n_perturbations)
-        t_shared, res_shared = _run(_shared_task, rows, cores, initargs)
-        t_plain, res_plain = _run(_plain_task, rows, cores, initargs)
-    a, b = res_shared[0], res_plain[0]
-    identical = set(a) == set(b) and all(a[k] == b[k] for k in a)
+        for r in range(int(repeats)):
+            for method in names[r % len(names):] + names[:r % len(names)]:
+                wall, results = _run(METHODS[method], rows, cores, initargs)
+                times[method].append(wall)
+                first.setdefault(method, results[0])
+                logger.info("round %d %s: %.1f s", r + 1, method, wall)
     masks = 1 + n_perturbations
     regions = masks * (1 + len(peritumoral_mm))
+    wall = {m: float(np.median(t)) for m, t in times.items()}
     out = pd.DataFrame([
         {"source": source, "method": method, "n_images": n, "cores": cores,
-         "masks_per_image": masks, "regions_per_image": regions, "wall_s": wall,
-         "images_per_s": n / wall, "core_s_per_image": wall * cores / n,
-         "speedup_vs_plain": t_plain / wall, "identical_first_image": identical,
+         "repeats": int(repeats), "masks_per_image": masks, "regions_per_image": regions,
+         "wall_s": wall[method], "images_per_s": n / wall[method],
+         "core_s_per_image": wall[method] * cores / n,
+         "speedup_vs_plain": wall["plain"] / wall[method],
+         "max_rel_diff_vs_plain": _max_rel_diff(first[method], first["plain"]),
          "pyradiomics_version": radiomics.__version__,
          "params_sha256": hashlib.sha256(Path(params).read_bytes()).hexdigest()[:12]}
-        for method, wall in (("shared", t_shared), ("plain", t_plain))])
+        for method in names])
     out_dir = Path(out_dir)
     write_table(out, out_dir / f"extraction_{source}.csv",
                 title=f"Radiomics extraction benchmark ({source})")
@@ -200,7 +244,12 @@ def bench_extraction(source: str, n: int, cores: int, params: str | Path,
 
 def rule_breakdown(results: str | Path = "results") -> pd.DataFrame:
     """Per-rule wall and CPU time of a finished run, from Snakemake's ``benchmark:`` files
-    (``results/benchmarks/<rule>.tsv`` or ``<rule>/<wildcards>.tsv``)."""
+    (``results/benchmarks/<rule>.tsv`` or ``<rule>/<wildcards>.tsv``).
+
+    ``wall_s`` is exact. ``cpu_s`` is Snakemake's *sampled* CPU time (``psutil`` polled at
+    intervals), which misses the end of each job: it undercounts short jobs by up to half,
+    so compare rules by ``wall_s``.
+    """
     bench = Path(results) / "benchmarks"
     rows = []
     for tsv in sorted(bench.rglob("*.tsv")):
@@ -213,42 +262,100 @@ def rule_breakdown(results: str | Path = "results") -> pd.DataFrame:
     df = pd.DataFrame(rows)
     out = df.groupby("rule", sort=False).agg(jobs=("wall_s", "size"), wall_s=("wall_s", "sum"),
                                              cpu_s=("cpu_s", "sum"), max_rss_mb=("max_rss_mb", "max"))
-    out = out.sort_values("cpu_s", ascending=False).reset_index()
+    out = out.sort_values("wall_s", ascending=False).reset_index()
     out.loc[len(out)] = {"rule": "total", "jobs": int(out["jobs"].sum()), "wall_s": out["wall_s"].sum(),
                          "cpu_s": out["cpu_s"].sum(), "max_rss_mb": out["max_rss_mb"].max()}
     return out
 
 
+def _print(table: pd.DataFrame, floatfmt: str = ".2f") -> None:
+    print(table.to_markdown(index=False, floatfmt=floatfmt), flush=True)
+
+
+def _extraction(args) -> None:
+    table = bench_extraction(args.source, args.n, args.cores, args.params,
+                             tuple(args.peritumoral_mm), args.n_perturbations, args.out,
+                             Path(args.busbra), args.repeats)
+    _print(table.drop(columns=["pyradiomics_version", "params_sha256"]), ".3g")
+    s = table.set_index("method")
+    print(f"{args.source}: shared {s.loc['shared', 'images_per_s']:.2f} images/s, plain "
+          f"{s.loc['plain', 'images_per_s']:.2f} images/s: {s.loc['shared', 'speedup_vs_plain']:.2f}x "
+          f"(sharing alone {s.loc['shared_stock_glcm', 'speedup_vs_plain']:.2f}x); "
+          f"{int(s.loc['shared', 'regions_per_image'])} regions per image, {args.cores} cores",
+          flush=True)
+
+
+def _study(args) -> None:
+    from alnburden.scaling import time_study
+
+    row = time_study(args.patients, Path(args.out) / "study", args.cores)
+    table = pd.DataFrame([row])
+    write_table(table, Path(args.out) / "study.csv", float_format="%.1f",
+                title=f"Default study end to end ({args.cores} cores)")
+    _print(table, ".1f")
+    rules = pd.read_csv(Path(args.out) / "study" / "results" / "benchmarks" / "rules.csv")
+    _print(rules, ".1f")
+
+
+def _scaling(args) -> None:
+    from alnburden.scaling import bench_scaling
+
+    _print(bench_scaling(args.sizes, args.cores, args.out), ".3f")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alnburden.bench", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("extraction", help="shared vs plain pyradiomics extraction")
-    p.add_argument("--source", choices=["insilico", "busbra"], default="insilico")
-    p.add_argument("--n", type=int, default=40, help="number of images")
-    p.add_argument("--cores", type=int, default=2, help="worker processes for both methods")
-    p.add_argument("--params", default="config/radiomics.yaml", help="pyradiomics params file")
-    p.add_argument("--peritumoral-mm", type=float, nargs="*", default=[3.0])
-    p.add_argument("--n-perturbations", type=int, default=3)
-    p.add_argument("--out", default="results/benchmarks", help="output folder")
-    p.add_argument("--busbra", default=str(BUSBRA_DEFAULT), help="BUS-BRA folder")
+    commands = {
+        "extraction": sub.add_parser("extraction", help="shared vs plain pyradiomics extraction"),
+        "study": sub.add_parser("study", help="the default study end to end, per-rule breakdown"),
+        "scaling": sub.add_parser("scaling", help="the study at several cohort sizes"),
+        "all": sub.add_parser("all", help="extraction (in-silico, and BUS-BRA when present), "
+                              "study and scaling, one after the other"),
+    }
+    for name, p in commands.items():
+        p.add_argument("--cores", type=int, default=2, help="cores (worker processes) for every method")
+        p.add_argument("--out", default="results/benchmarks", help="output folder")
+        if name in ("extraction", "all"):
+            p.add_argument("--n", type=int, default=40, help="number of images")
+            p.add_argument("--repeats", type=int, default=2,
+                           help="rounds per method, in rotating order; the median is kept")
+            p.add_argument("--params", default=str(ROOT / "config" / "radiomics.yaml"),
+                           help="pyradiomics params file")
+            p.add_argument("--peritumoral-mm", type=float, nargs="*", default=[3.0])
+            p.add_argument("--n-perturbations", type=int, default=3)
+            p.add_argument("--busbra", default=str(BUSBRA_DEFAULT), help="BUS-BRA folder")
+        if name == "extraction":
+            p.add_argument("--source", choices=["insilico", "busbra"], default="insilico")
+        if name in ("study", "all"):
+            p.add_argument("--patients", type=int, default=583, help="cohort size of the study run")
+        if name in ("scaling", "all"):
+            p.add_argument("--sizes", type=int, nargs="+", default=[150, 300, 600, 1200])
     r = sub.add_parser("rules", help="per-rule time and memory of a finished run (benchmark files)")
     r.add_argument("--results", default="results", help="the run's results folder")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("radiomics").setLevel(logging.ERROR)
     if args.command == "rules":
         table = rule_breakdown(args.results)
         write_table(table, Path(args.results) / "benchmarks" / "rules.csv", float_format="%.1f",
                     title="Per-rule time (sum over jobs) and peak memory")
-        print(table.to_markdown(index=False, floatfmt=".1f"))
-        return 0
-    table = bench_extraction(args.source, args.n, args.cores, args.params, tuple(args.peritumoral_mm),
-                             args.n_perturbations, args.out, Path(args.busbra))
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(table.drop(columns=["pyradiomics_version", "params_sha256"]).to_string(index=False))
-    s, pl = table.set_index("method").loc["shared"], table.set_index("method").loc["plain"]
-    print(f"shared {s.images_per_s:.2f} images/s, plain {pl.images_per_s:.2f} images/s, "
-          f"ratio {s.speedup_vs_plain:.2f}x ({int(s.regions_per_image)} regions per image, "
-          f"{args.cores} cores); identical features: {bool(s.identical_first_image)}")
+        _print(table, ".1f")
+    elif args.command == "extraction":
+        _extraction(args)
+    elif args.command == "study":
+        _study(args)
+    elif args.command == "scaling":
+        _scaling(args)
+    else:
+        for source in ("insilico", "busbra"):
+            if source == "busbra" and not Path(args.busbra).is_dir():
+                print(f"BUS-BRA not found at {args.busbra}: its extraction benchmark is skipped")
+                continue
+            args.source = source
+            _extraction(args)
+        _study(args)
+        _scaling(args)
     return 0
 
 

@@ -14,8 +14,6 @@ Writes ``results/calibration/seed_<k>/`` (one full run each), and
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,8 +21,7 @@ import pandas as pd
 import yaml
 
 from alnburden.io import write_table
-
-ROOT = Path(__file__).resolve().parents[2]
+from alnburden.runs import DEFAULT_CONFIG, run_workflow, study_config
 
 
 def published_numbers(perf: pd.DataFrame, subgroups: pd.DataFrame, published: list[dict],
@@ -49,20 +46,12 @@ def published_numbers(perf: pd.DataFrame, subgroups: pd.DataFrame, published: li
 
 def run_seed(seed: int, out_dir: Path, cores: int, configfile: Path) -> Path:
     """Run the whole study for one seed into ``out_dir`` (resumes a finished/partial run)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    config = yaml.safe_load(configfile.read_text())
-    config["seed"] = seed
-    config.setdefault("split", {})["seed"] = seed
-    config.setdefault("cohort", {}).setdefault("simulate", {})["seed"] = seed
-    seed_config = out_dir / "config.yaml"
-    seed_config.write_text(yaml.safe_dump(config, sort_keys=False))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-           "--configfile", str(seed_config), "--cores", str(cores), "--rerun-incomplete"]
-    log = out_dir / "calibration_run.log"
-    with log.open("w") as fh:
-        proc = subprocess.run(cmd, cwd=out_dir, stdout=fh, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
-        raise RuntimeError(f"seed {seed}: the workflow failed; see {log}")
+    config = study_config({"seed": seed, "split.seed": seed, "cohort.simulate.seed": seed},
+                          configfile)
+    try:
+        run_workflow(config, out_dir, cores)
+    except RuntimeError as err:
+        raise RuntimeError(f"seed {seed}: {err}") from err
     return out_dir / "results"
 
 
@@ -82,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
                                      "with the published AUCs.")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--configfile", type=Path, default=ROOT / "config" / "config.yaml")
+    parser.add_argument("--configfile", type=Path, default=DEFAULT_CONFIG)
     parser.add_argument("--out", type=Path, default=Path("results/calibration"))
     args = parser.parse_args(argv)
     config = yaml.safe_load(args.configfile.read_text())

@@ -112,20 +112,26 @@ class RadiomicsExtractor:
         lesion only.
     components
         Connected-components policy of the lesion mask: ``"keep_all"`` or ``"largest"``.
+    fast_glcm
+        Compute GLCM features with :class:`alnburden.texture.FastGLCM` (pyradiomics' GLCM
+        with its two ``O(Ng^3)`` steps done in ``O(Ng^2)``; equal to pyradiomics up to
+        summation order, ~1e-13 relative). ``False`` uses stock pyradiomics throughout.
 
     Notes
     -----
     ``__init__`` only stores the parameters; the pyradiomics extractor is built (and the
     params file validated) on first use and kept in ``extractor_``. Features equal those of
-    ``RadiomicsFeatureExtractor(params_path).execute(image, region_mask)`` for every region
-    (see the module docstring for why, and ``tests/test_features.py`` for the check).
+    ``RadiomicsFeatureExtractor(params_path).execute(image, region_mask)`` for every region,
+    bit for bit with ``fast_glcm=False`` (see the module docstring for why, and
+    ``tests/test_features.py`` for the check).
     """
 
     def __init__(self, params_path: str | Path, peritumoral_mm: Sequence[float] = (3,),
-                 components: str = "keep_all") -> None:
+                 components: str = "keep_all", fast_glcm: bool = True) -> None:
         self.params_path = params_path
         self.peritumoral_mm = peritumoral_mm
         self.components = components
+        self.fast_glcm = fast_glcm
 
     # -- pyradiomics -----------------------------------------------------------------
     @property
@@ -151,7 +157,7 @@ class RadiomicsExtractor:
             ``pyradiomics_version``, ``simpleitk_version``, ``params_file``,
             ``params_sha256`` (of the file's bytes), ``settings``, ``image_types``,
             ``feature_classes`` (as pyradiomics parsed them), ``peritumoral_mm``,
-            ``components``.
+            ``components``, ``fast_glcm``.
         """
         import radiomics
 
@@ -167,6 +173,7 @@ class RadiomicsExtractor:
             "feature_classes": _jsonable(ex.enabledFeatures),
             "peritumoral_mm": [float(w) for w in self.peritumoral_mm],
             "components": self.components,
+            "fast_glcm": bool(self.fast_glcm),
         }
 
     # -- the shared pipeline -----------------------------------------------------------
@@ -238,8 +245,30 @@ class RadiomicsExtractor:
         per_region = self._filter(resampled, region, s, shared_only=False)
         for im, name, kwargs in _ordered(ex.enabledImagetypes, filtered, per_region):
             im_c, mask_c = imageoperations.cropToTumorMask(im, region, bb, padDistance=0)
-            features.update(ex.computeFeatures(im_c, mask_c, name, **kwargs))
+            features.update(self._compute_features(im_c, mask_c, name, kwargs))
         return {k: v for k, v in features.items() if not k.startswith("diagnostics_")}
+
+    def _compute_features(self, image: sitk.Image, mask: sitk.Image, image_type: str,
+                          settings: dict) -> dict:
+        """``RadiomicsFeatureExtractor.computeFeatures``, with FastGLCM for ``glcm`` if enabled."""
+        ex = self.extractor_
+        if not self.fast_glcm:
+            return ex.computeFeatures(image, mask, image_type, **settings)
+        from radiomics import getFeatureClasses
+
+        from alnburden.texture import FastGLCM
+
+        classes = {**getFeatureClasses(), "glcm": FastGLCM}
+        out: dict = collections.OrderedDict()
+        for class_name, feature_names in ex.enabledFeatures.items():  # as computeFeatures
+            if class_name.startswith("shape") or class_name not in classes:
+                continue
+            feature_class = classes[class_name](image, mask, **settings)
+            for feature in feature_names or ():
+                feature_class.enableFeatureByName(feature)
+            for feature, value in feature_class.execute().items():
+                out[f"{image_type}_{class_name}_{feature}"] = value
+        return out
 
     def _filter(self, image: sitk.Image, mask: sitk.Image, settings: dict,
                 shared_only: bool) -> dict[str, list]:
@@ -462,11 +491,33 @@ def build_pyradiomics_extractor(params_path: str | Path):
 
 
 # -- shards and files ------------------------------------------------------------------
-def n_shards_for(n_patients: int, max_shards: int, min_per_shard: int = 10) -> int:
-    """Number of extraction shards: at most ``max_shards``, at least ``min_per_shard``
-    patients each (so small cohorts are not split into tiny jobs), and at least 1."""
-    if max_shards < 1 or min_per_shard < 1:
-        raise ValueError(f"max_shards={max_shards} and min_per_shard={min_per_shard} must be >= 1")
+def n_shards_for(n_patients: int, max_shards: int | str, job_slots: int = 1,
+                 min_per_shard: int = 10) -> int:
+    """Number of extraction shards (one job each) for a cohort.
+
+    Parameters
+    ----------
+    n_patients
+        Cohort size.
+    max_shards
+        An integer caps the count, with at least ``min_per_shard`` patients per shard (small
+        cohorts are not split into tiny jobs). ``"auto"`` adapts to the run: 4 shards per
+        job slot (``job_slots``: ``--cores`` on a workstation, ``--jobs`` on a cluster; 4
+        keeps both cores busy until the last shard ends), at least 20 patients each.
+    job_slots
+        Jobs that can run at once (used by ``"auto"`` only).
+
+    Returns
+    -------
+    int
+        At least 1. Features do not depend on the count (each patient is measured alone and
+        the merge sorts by patient), only the job sizes do.
+    """
+    if max_shards == "auto":
+        max_shards, min_per_shard = 4 * max(1, int(job_slots)), max(int(min_per_shard), 20)
+    if isinstance(max_shards, str) or int(max_shards) < 1 or int(min_per_shard) < 1:
+        raise ValueError(f"shards={max_shards!r} and min_per_shard={min_per_shard} must be "
+                         "integers >= 1 (or shards='auto')")
     return max(1, min(int(max_shards), int(n_patients) // int(min_per_shard)))
 
 
@@ -567,9 +618,11 @@ def shard_rows(cohort: pd.DataFrame, shard: int, n_shards: int) -> pd.DataFrame:
 
 def extract_shard(cohort: pd.DataFrame, shard: int, n_shards: int, params_path: str | Path,
                   out_path: str | Path, peritumoral_mm: Sequence[float] = (3,),
-                  components: str = "keep_all", progress_logger: logging.Logger | None = None) -> Path:
+                  components: str = "keep_all", progress_logger: logging.Logger | None = None,
+                  fast_glcm: bool = True) -> Path:
     """Extract the features of one shard of the cohort and write them (parquet + provenance)."""
-    extractor = RadiomicsExtractor(params_path, peritumoral_mm=peritumoral_mm, components=components)
+    extractor = RadiomicsExtractor(params_path, peritumoral_mm=peritumoral_mm,
+                                   components=components, fast_glcm=fast_glcm)
     rows = shard_rows(cohort, shard, n_shards)
     (progress_logger or logger).info("shard %s/%s: %d patients", shard, n_shards, len(rows))
     df = extractor.extract_cohort(rows, progress_logger)

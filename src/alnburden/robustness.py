@@ -266,7 +266,8 @@ def icc_table(long_df: pd.DataFrame, icc: str = "ICC3", threshold: float = 0.75)
 def extract_robustness_shard(cohort: pd.DataFrame, split: pd.DataFrame, shard: int, n_shards: int,
                              params_path, out_path, peritumoral_mm=(3,), components: str = "keep_all",
                              fraction: float = 0.25, n_perturbations: int = 3, seed: int = 2026,
-                             progress_logger: logging.Logger | None = None, **_ignored):
+                             progress_logger: logging.Logger | None = None, fast_glcm: bool = True,
+                             **_ignored):
     """Perturbed-mask features of this shard's share of the ICC patients.
 
     The ICC patients are drawn from the TRAINING set only (``split``), so nothing about the
@@ -277,7 +278,8 @@ def extract_robustness_shard(cohort: pd.DataFrame, split: pd.DataFrame, shard: i
     train_ids = split.loc[split["set"] == "train", "patient_id"].astype(str)
     chosen = set(select_patients(train_ids, fraction, seed))
     rows = shard_rows(cohort[cohort["patient_id"].astype(str).isin(chosen)], shard, n_shards)
-    extractor = RadiomicsExtractor(params_path, peritumoral_mm=peritumoral_mm, components=components)
+    extractor = RadiomicsExtractor(params_path, peritumoral_mm=peritumoral_mm,
+                                   components=components, fast_glcm=fast_glcm)
     (progress_logger or logger).info("robustness shard %s/%s: %d patients x %d perturbations",
                                      shard, n_shards, len(rows), n_perturbations)
     long_df = extract_perturbed_cohort(extractor, rows, n_perturbations, seed, progress_logger)

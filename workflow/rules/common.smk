@@ -86,7 +86,20 @@ def _manifest_header_and_rows():
 
 _HEADER, N_PATIENTS = _manifest_header_and_rows()
 HAS_IMAGES = _HEADER is None or {"image", "mask"} <= set(_HEADER)
-N_SHARDS = n_shards_for(N_PATIENTS, config["radiomics"]["shards"])
+def job_slots():
+    """Jobs that can run at once: --jobs for a cluster executor, else --cores (1 if unset)."""
+    if workflow.nodes:
+        return int(workflow.nodes)
+    try:
+        return int(workflow.cores)
+    except WorkflowError:
+        return 1
+
+
+N_SHARDS = n_shards_for(N_PATIENTS, config["radiomics"]["shards"], job_slots())
+# the run's config as saved for the report and provenance carries the resolved count, so
+# `--report` and a re-run with `--configfile results/logs/run_config.yaml` see the same DAG
+config["radiomics"]["shards"] = N_SHARDS
 SHARDS = [f"{i:03d}" for i in range(N_SHARDS)]
 
 

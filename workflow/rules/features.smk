@@ -12,6 +12,7 @@ rule extract_shard:
         n_shards=N_SHARDS,
         peritumoral_mm=config["radiomics"]["peritumoral_mm"],
         components=config["radiomics"]["components"],
+        fast_glcm=config["radiomics"]["fast_glcm"],
     log:
         f"{LOGS}/extract_shard/{{shard}}.log",
     benchmark:
@@ -57,6 +58,7 @@ rule robustness_shard:
         n_shards=N_SHARDS,
         peritumoral_mm=config["radiomics"]["peritumoral_mm"],
         components=config["radiomics"]["components"],
+        fast_glcm=config["radiomics"]["fast_glcm"],
         robustness=config["radiomics"]["robustness"],
     log:
         f"{LOGS}/robustness_shard/{{shard}}.log",

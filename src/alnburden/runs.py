@@ -1,0 +1,71 @@
+"""Run the whole workflow, unchanged, into a folder of its own (calibration, benchmarks).
+
+The tools that measure the study over seeds (:mod:`alnburden.calibrate`) or over cohort
+sizes (:mod:`alnburden.bench`) do not re-implement it: they write a copy of the config
+with a few keys changed into ``<out_dir>/config.yaml`` and run ``snakemake`` there, so
+what they measure is exactly what ``snakemake --cores N`` does.
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = ROOT / "config" / "config.yaml"
+
+
+def study_config(changes: Mapping[str, object], configfile: str | Path = DEFAULT_CONFIG) -> dict:
+    """The config of ``configfile`` with ``changes`` applied; keys are dotted paths.
+
+    >>> study_config({"cohort.simulate.n_patients": 150})["cohort"]["simulate"]["n_patients"]
+    150
+    """
+    config = copy.deepcopy(yaml.safe_load(Path(configfile).read_text()))
+    for dotted, value in changes.items():
+        node = config
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return config
+
+
+def run_workflow(config: Mapping, out_dir: str | Path, cores: int,
+                 extra_args: Sequence[str] = ()) -> float:
+    """Run the study with ``config`` in ``out_dir`` (results in ``out_dir/results``).
+
+    A finished or partial run there is resumed (``--rerun-incomplete``). The Snakemake
+    output goes to ``out_dir/workflow_run.log``.
+
+    Returns
+    -------
+    float
+        Wall time (s) of the ``snakemake`` process.
+
+    Raises
+    ------
+    RuntimeError
+        When the workflow fails, naming the log.
+    """
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    configfile = out_dir / "config.yaml"
+    configfile.write_text(yaml.safe_dump(dict(config), sort_keys=False))
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+           "--configfile", str(configfile), "--cores", str(cores), "--rerun-incomplete",
+           *extra_args]
+    log = out_dir / "workflow_run.log"
+    t0 = time.perf_counter()
+    with log.open("w") as fh:
+        proc = subprocess.run(cmd, cwd=out_dir, stdout=fh, stderr=subprocess.STDOUT)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"the workflow failed in {out_dir}; see {log}")
+    return wall

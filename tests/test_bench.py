@@ -1,0 +1,88 @@
+"""Benchmark tooling (alnburden.bench, alnburden.scaling, alnburden.runs): what it measures
+and writes, on tiny inputs. The timings themselves are never asserted."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from alnburden.bench import bench_extraction, main, rule_breakdown
+from alnburden.runs import DEFAULT_CONFIG, study_config
+from alnburden.scaling import plot_scaling, stage_times
+
+FAST_PARAMS = Path(__file__).parent / "data" / "radiomics_fast.yaml"
+
+
+def test_extraction_benchmark_compares_three_methods_on_the_same_features(tmp_path):
+    table = bench_extraction("insilico", n=2, cores=1, params=FAST_PARAMS,
+                             n_perturbations=2, out_dir=tmp_path, repeats=1).set_index("method")
+    assert list(table.index) == ["shared", "shared_stock_glcm", "plain"]
+    # sharing alone is bit-identical to the textbook loop; FastGLCM only differs in rounding
+    assert table.loc["shared_stock_glcm", "max_rel_diff_vs_plain"] == 0
+    assert 0 <= table.loc["shared", "max_rel_diff_vs_plain"] < 1e-9
+    assert table.loc["plain", "speedup_vs_plain"] == 1
+    assert (table["wall_s"] > 0).all() and (table["regions_per_image"] == 6).all()
+    written = pd.read_csv(tmp_path / "extraction_insilico.csv")
+    assert len(written) == 3 and (tmp_path / "extraction_insilico.md").is_file()
+
+
+def _tsv(path: Path, s: float, cpu: float, rss: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+                    f"{s}\t0:00:01\t{rss}\t0\t0\t0\t0\t0\t0\t{cpu}\n")
+
+
+def test_rule_breakdown_sums_jobs_and_sorts_by_wall_time(tmp_path, capsys):
+    bench = tmp_path / "results" / "benchmarks"
+    _tsv(bench / "extract_shard" / "000.tsv", 30, 14, 250)
+    _tsv(bench / "extract_shard" / "001.tsv", 32, 15, 260)
+    _tsv(bench / "fit_level" / "level1.tsv", 40, 50, 1000)
+    _tsv(bench / "summary.tsv", 1.5, 1.2, 150)
+    table = rule_breakdown(tmp_path / "results")
+    assert list(table["rule"]) == ["extract_shard", "fit_level", "summary", "total"]
+    shard = table.set_index("rule").loc["extract_shard"]
+    assert (shard["jobs"], shard["wall_s"], shard["cpu_s"], shard["max_rss_mb"]) == (2, 62, 29, 260)
+    assert table.set_index("rule").loc["total", "wall_s"] == pytest.approx(103.5)
+    assert main(["rules", "--results", str(tmp_path / "results")]) == 0
+    assert "extract_shard" in capsys.readouterr().out
+    with pytest.raises(FileNotFoundError, match="run the workflow first"):
+        rule_breakdown(tmp_path / "nothing")
+
+
+def test_stage_times_from_output_mtimes(tmp_path):
+    res = tmp_path / "results"
+    files = {"cohort/cohort.csv": 1010, "features/shards/000.parquet": 1100,
+             "features/shards/001.parquet": 1150, "features/robustness/000.parquet": 1180}
+    for rel, mtime in files.items():
+        (res / rel).parent.mkdir(parents=True, exist_ok=True)
+        (res / rel).write_text("x")
+        os.utime(res / rel, (mtime, mtime))
+    assert stage_times(res, 1000, 1250) == {"cohort_s": 10, "extraction_s": 170,
+                                            "after_extraction_s": 70}
+    for p in (res / "features").rglob("*.parquet"):
+        p.unlink()
+    with pytest.raises(FileNotFoundError, match="clinical-only"):
+        stage_times(res, 1000, 1250)
+
+
+def test_study_config_changes_dotted_keys_only():
+    base = study_config({})
+    cfg = study_config({"cohort.simulate.n_patients": 150, "split.seed": 3}, DEFAULT_CONFIG)
+    assert cfg["cohort"]["simulate"]["n_patients"] == 150 and cfg["split"]["seed"] == 3
+    cfg["cohort"]["simulate"].pop("n_patients")
+    base["cohort"]["simulate"].pop("n_patients")
+    cfg["split"].pop("seed")
+    base["split"].pop("seed")
+    assert cfg == base
+
+
+def test_scaling_figure(tmp_path):
+    table = pd.DataFrame({"n_patients": [150, 300], "cores": [2, 2], "wall_s": [120.0, 230.0],
+                          "s_per_patient": [0.8, 0.77], "cohort_s_per_patient": [0.1, 0.1],
+                          "extraction_s_per_patient": [0.5, 0.5],
+                          "after_extraction_s_per_patient": [0.2, 0.17]})
+    pdf, png = plot_scaling(table, tmp_path / "scaling")
+    assert pdf.stat().st_size > 0 and png.stat().st_size > 0

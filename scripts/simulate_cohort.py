@@ -19,4 +19,5 @@ simulate_cohort(
     seed=sim["seed"],
     node_positive_only=sim["node_positive_only"],
     high_burden_fraction=sim["high_burden_fraction"],
+    n_jobs=snakemake.threads,
 )

@@ -37,8 +37,10 @@ def _files(folder):
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_same_seed_gives_byte_identical_files(cohort, tmp_path):
-    again = simulate_cohort(tmp_path / "b", n_patients=N, seed=11)
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_same_seed_gives_byte_identical_files(cohort, tmp_path, n_jobs):
+    """Same seed, same bytes, whether the images are rendered serially or in 2 processes."""
+    again = simulate_cohort(tmp_path / "b", n_patients=N, seed=11, n_jobs=n_jobs)
     a, b = _files(cohort.parent), _files(again.parent)
     assert a.keys() == b.keys()
     assert {"manifest.csv", "truth.csv", "images/P0001.png", "masks/P0012.png"} <= a.keys()

@@ -53,7 +53,7 @@ MODEL_LABELS: dict[str, str] = {
     "xgboost": "XGBoost", "decision_tree": "Decision tree", "naive_bayes": "Naive Bayes",
 }
 #: Display names of sets.
-SET_LABELS: dict[str, str] = {"train": "Training set", "cv": "Training set, out-of-fold",
+SET_LABELS: dict[str, str] = {"train": "Training set, apparent", "cv": "Training set, out-of-fold",
                               "test": "Test set"}
 
 #: Width of a single journal column and of a full page (inches).
@@ -188,7 +188,7 @@ def _draw_roc_panel(ax, sub: pd.DataFrame, set_: str, models: Sequence[str],
 
 
 def plot_roc(pred: pd.DataFrame, level: str, path: str | Path,
-             sets: Sequence[str] = ("train", "test"),
+             sets: Sequence[str] = ("train", "cv", "test"),
              models: Sequence[str] = ev.PRIMARY_MODELS, cutoff: str | float = "youden",
              level_label: str | None = None) -> list[Path]:
     """ROC curves of the radiomics, clinical and combined models, one panel per set.
@@ -202,7 +202,7 @@ def plot_roc(pred: pd.DataFrame, level: str, path: str | Path,
     path
         Output path; ``<stem>.pdf`` and ``<stem>.png`` are written.
     sets
-        One panel per set (default training and test).
+        One panel per set present (default: training apparent, training out-of-fold, test).
     models
         Models drawn (those present).
     cutoff
@@ -221,6 +221,7 @@ def plot_roc(pred: pd.DataFrame, level: str, path: str | Path,
 
     sub = _subset(pred, level)
     models = [m for m in models if m in set(sub["model"])]
+    sets = [s for s in sets if s in set(sub["set"])]
     cuts = ev.choose_cutoffs(sub, cutoff)
     cuts = dict(zip(cuts["model"], cuts["cutoff"]))
     with figure_style():

@@ -13,7 +13,7 @@ rule simulate_cohort:
         f"{LOGS}/simulate_cohort.log",
     benchmark:
         f"{BENCH}/simulate_cohort.tsv"
-    threads: 4
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,

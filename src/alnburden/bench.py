@@ -335,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--results", default="results", help="the run's results folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    logging.getLogger("radiomics").setLevel(logging.ERROR)
+    logging.getLogger("radiomics").setLevel(logging.ERROR)  # per-image chatter
+    logging.getLogger("pykwalify").setLevel(logging.WARNING)  # "validation.valid" per params load
     if args.command == "rules":
         table = rule_breakdown(args.results)
         write_table(table, Path(args.results) / "benchmarks" / "rules.csv", float_format="%.1f",

@@ -86,3 +86,29 @@ def test_scaling_figure(tmp_path):
                           "after_extraction_s_per_patient": [0.2, 0.17]})
     pdf, png = plot_scaling(table, tmp_path / "scaling")
     assert pdf.stat().st_size > 0 and png.stat().st_size > 0
+
+
+def test_calibration_table_covers_every_finished_seed(tmp_path):
+    """A second `calibrate --seeds 6 7` extends the table with seeds 1-5 instead of replacing it."""
+    from alnburden.calibrate import collect_seeds, summarise
+
+    published = [{"level": "level1", "model": "radiomics", "set": "test", "auc": 0.79},
+                 {"level": "level2", "model": "combined", "set": "test", "auc": 0.68,
+                  "subgroup": "high"}]
+    for seed, auc in [(1, 0.70), (2, 0.80), (10, 0.90)]:
+        tables = tmp_path / f"seed_{seed}" / "results" / "tables"
+        tables.mkdir(parents=True)
+        pd.DataFrame({"level": ["level1"], "model": ["radiomics"], "set": ["test"],
+                      "auc": [auc]}).to_csv(tables / "performance.csv", index=False)
+        pd.DataFrame({"level": ["level2"] * 2, "model": ["combined"] * 2,
+                      "subgroup": ["Ki-67 < 20%", "Ki-67 >= 20%"],
+                      "auc": [0.9, auc - 0.1]}).to_csv(tables / "subgroups.csv", index=False)
+    (tmp_path / "seed_3").mkdir()  # an unfinished run is not counted
+    rows = collect_seeds(tmp_path, {"published": published})
+    assert list(rows["seed"].unique()) == [1, 2, 10]
+    table = summarise(rows).set_index("number")
+    assert table.loc["level1 radiomics test", "mean"] == pytest.approx(0.8)
+    assert table.loc["level2 combined test Ki-67 high", "mean"] == pytest.approx(0.7)
+    assert (table["n_seeds"] == 3).all()
+    with pytest.raises(FileNotFoundError, match="no finished seed run"):
+        collect_seeds(tmp_path / "empty", {"published": published})

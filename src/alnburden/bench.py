@@ -1,6 +1,6 @@
 """Benchmarks: radiomics extraction, the study end to end, and scaling with cohort size.
 
-One command runs them all (about an hour on 2 cores) and writes ``results/benchmarks/``::
+One command runs them all (34 min on an idle 2-core machine) and writes ``results/benchmarks/``::
 
     python -m alnburden.bench all --cores 2
 
@@ -288,12 +288,11 @@ def _extraction(args) -> None:
 def _study(args) -> None:
     from alnburden.scaling import time_study
 
-    row = time_study(args.patients, Path(args.out) / "study", args.cores)
+    row, rules = time_study(args.patients, Path(args.out) / "study", args.cores)
     table = pd.DataFrame([row])
     write_table(table, Path(args.out) / "study.csv", float_format="%.1f",
                 title=f"Default study end to end ({args.cores} cores)")
     _print(table, ".1f")
-    rules = pd.read_csv(Path(args.out) / "study" / "results" / "benchmarks" / "rules.csv")
     _print(rules, ".1f")
 
 

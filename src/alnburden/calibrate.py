@@ -66,6 +66,27 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
+def collect_seeds(out_dir: Path, config: dict) -> pd.DataFrame:
+    """The published numbers of every finished ``seed_<k>`` run under ``out_dir``.
+
+    A later call with more seeds (``--seeds 6 7 8 9 10``) therefore extends the table instead
+    of replacing it.
+    """
+    rows = []
+    runs = sorted(Path(out_dir).glob("seed_*/results/tables/performance.csv"),
+                  key=lambda p: int(p.parents[2].name.removeprefix("seed_")))
+    for perf_path in runs:
+        tables = perf_path.parent
+        seed = int(tables.parents[1].name.removeprefix("seed_"))
+        for r in published_numbers(pd.read_csv(perf_path), pd.read_csv(tables / "subgroups.csv"),
+                                   config.get("published", []),
+                                   config.get("evaluation", {}).get("ki67_cutoff", 20)):
+            rows.append({"seed": seed, **r})
+    if not rows:
+        raise FileNotFoundError(f"no finished seed run under {out_dir}")
+    return pd.DataFrame(rows)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the default study over seeds and compare "
                                      "with the published AUCs.")
@@ -75,21 +96,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("results/calibration"))
     args = parser.parse_args(argv)
     config = yaml.safe_load(args.configfile.read_text())
-    rows = []
     for seed in args.seeds:
         t0 = time.perf_counter()
-        res = run_seed(seed, args.out.resolve() / f"seed_{seed}", args.cores, args.configfile.resolve())
-        perf = pd.read_csv(res / "tables/performance.csv")
-        sub = pd.read_csv(res / "tables/subgroups.csv")
-        for r in published_numbers(perf, sub, config.get("published", []),
-                                   config.get("evaluation", {}).get("ki67_cutoff", 20)):
-            rows.append({"seed": seed, **r})
+        run_seed(seed, args.out.resolve() / f"seed_{seed}", args.cores, args.configfile.resolve())
         print(f"seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
-    rows = pd.DataFrame(rows)
+    rows = collect_seeds(args.out, config)
     rows.to_csv(args.out / "calibration_runs.csv", index=False)
     table = summarise(rows)
+    seeds = sorted(int(k) for k in rows["seed"].unique())
     write_table(table, args.out / "calibration.csv", float_format="%.3f",
-                title=f"In-silico calibration over seeds {args.seeds}")
+                title=f"In-silico calibration over seeds {seeds}")
     print(table.to_markdown(index=False, floatfmt=".3f"))
 
 

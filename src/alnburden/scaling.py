@@ -48,7 +48,7 @@ def stage_times(results: str | Path, t_start: float, t_end: float) -> dict[str, 
 
 
 def time_study(n_patients: int, out_dir: str | Path, cores: int,
-               configfile: str | Path = DEFAULT_CONFIG, fresh: bool = True) -> dict:
+               configfile: str | Path = DEFAULT_CONFIG, fresh: bool = True) -> tuple[dict, pd.DataFrame]:
     """Run the study on ``n_patients`` simulated patients in ``out_dir`` and time it.
 
     Parameters
@@ -58,8 +58,9 @@ def time_study(n_patients: int, out_dir: str | Path, cores: int,
 
     Returns
     -------
-    dict
-        ``n_patients, cores, wall_s, s_per_patient`` and the stages of :func:`stage_times`.
+    (dict, DataFrame)
+        ``n_patients, cores, wall_s, s_per_patient`` and the stages of :func:`stage_times`;
+        the per-rule breakdown (also written to ``results/benchmarks/rules.csv``).
     """
     from alnburden.bench import rule_breakdown
 
@@ -79,7 +80,7 @@ def time_study(n_patients: int, out_dir: str | Path, cores: int,
            **stage_times(out_dir / "results", t0, t1)}
     logger.info("%d patients: %.0f s (%.2f s per patient)", n_patients, row["wall_s"],
                 row["s_per_patient"])
-    return row
+    return row, rules
 
 
 def bench_scaling(sizes: Sequence[int], cores: int, out_dir: str | Path,
@@ -89,7 +90,7 @@ def bench_scaling(sizes: Sequence[int], cores: int, out_dir: str | Path,
     Each size runs from scratch in ``out_dir/scaling/n<size>/``.
     """
     out_dir = Path(out_dir)
-    rows = [time_study(n, out_dir / "scaling" / f"n{n}", cores, configfile) for n in sizes]
+    rows = [time_study(n, out_dir / "scaling" / f"n{n}", cores, configfile)[0] for n in sizes]
     table = pd.DataFrame(rows)
     for stage in ("cohort", "extraction", "after_extraction"):
         table[f"{stage}_s_per_patient"] = table[f"{stage}_s"] / table["n_patients"]

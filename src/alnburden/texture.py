@@ -82,21 +82,22 @@ class FastGLCM(RadiomicsGLCM):
 
     def _cluster_moment(self, power: int) -> np.ndarray:
         # sum_k p_{x+y}(k) (k - ux - uy)^power, per angle, then the mean over angles
-        if self.voxelBased:
-            return None
         k = self.coefficients["kValuesSum"][None, :, None]
         shift = (self.coefficients["ux"] + self.coefficients["uy"])[:, 0]  # (1, 1, angles)
         moment = np.sum(self.coefficients["pxAddy"] * (k - shift) ** power, 1)
         return np.nanmean(moment, 1)
 
     def getClusterProminenceFeatureValue(self):  # noqa: N802 (pyradiomics' naming)
-        out = self._cluster_moment(4)
-        return super().getClusterProminenceFeatureValue() if out is None else out
+        if self.voxelBased:
+            return super().getClusterProminenceFeatureValue()
+        return self._cluster_moment(4)
 
     def getClusterShadeFeatureValue(self):  # noqa: N802
-        out = self._cluster_moment(3)
-        return super().getClusterShadeFeatureValue() if out is None else out
+        if self.voxelBased:
+            return super().getClusterShadeFeatureValue()
+        return self._cluster_moment(3)
 
     def getClusterTendencyFeatureValue(self):  # noqa: N802
-        out = self._cluster_moment(2)
-        return super().getClusterTendencyFeatureValue() if out is None else out
+        if self.voxelBased:
+            return super().getClusterTendencyFeatureValue()
+        return self._cluster_moment(2)

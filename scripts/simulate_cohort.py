@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from alnburden.io import setup_logging
-from alnburden.simulate import simulate_cohort
+from alnburden.simulate import EffectSizes, simulate_cohort
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake
@@ -17,6 +17,7 @@ simulate_cohort(
     Path(snakemake.output.manifest).parent,
     n_patients=sim["n_patients"],
     seed=sim["seed"],
+    effects=EffectSizes().replace(**sim["effects"]),
     node_positive_only=sim["node_positive_only"],
     high_burden_fraction=sim["high_burden_fraction"],
     n_jobs=snakemake.threads,

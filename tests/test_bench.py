@@ -99,10 +99,12 @@ def test_calibration_table_covers_every_finished_seed(tmp_path):
         tables = tmp_path / f"seed_{seed}" / "results" / "tables"
         tables.mkdir(parents=True)
         pd.DataFrame({"level": ["level1"], "model": ["radiomics"], "set": ["test"],
-                      "auc": [auc]}).to_csv(tables / "performance.csv", index=False)
+                      "auc": [auc], "auc_ci_low": [auc - 0.1], "auc_ci_high": [auc + 0.1]}
+                     ).to_csv(tables / "performance.csv", index=False)
         pd.DataFrame({"level": ["level2"] * 2, "model": ["combined"] * 2,
                       "subgroup": ["Ki-67 < 20%", "Ki-67 >= 20%"],
-                      "auc": [0.9, auc - 0.1]}).to_csv(tables / "subgroups.csv", index=False)
+                      "auc": [0.9, auc - 0.1], "auc_ci_low": [0.8, auc - 0.2],
+                      "auc_ci_high": [1.0, auc]}).to_csv(tables / "subgroups.csv", index=False)
     (tmp_path / "seed_3").mkdir()  # an unfinished run is not counted
     rows = collect_seeds(tmp_path, {"published": published})
     assert list(rows["seed"].unique()) == [1, 2, 10]
@@ -112,3 +114,8 @@ def test_calibration_table_covers_every_finished_seed(tmp_path):
     assert (table["n_seeds"] == 3).all()
     with pytest.raises(FileNotFoundError, match="no finished seed run"):
         collect_seeds(tmp_path / "empty", {"published": published})
+    # a generator variant in the same folder would mix two cohorts in one table
+    (tmp_path / "seed_2" / "config.yaml").write_text(
+        "cohort:\n  simulate:\n    effects: {high_latent_low_ki67: 3.5}\n")
+    with pytest.raises(ValueError, match="seed 2: {'high_latent_low_ki67': 3.5}"):
+        collect_seeds(tmp_path, {"published": published})

@@ -13,6 +13,7 @@ from scipy import ndimage
 from alnburden.simulate import (
     MANIFEST_COLUMNS,
     EffectSizes,
+    parse_effect_overrides,
     main,
     plot_cohort_examples,
     render_patient,
@@ -164,6 +165,31 @@ def test_bad_arguments_are_explained(tmp_path):
         simulate_cohort(tmp_path, n_patients=0)
     with pytest.raises(TypeError, match="unknown effect size"):
         EffectSizes().replace(pos_slope=1.0)
+
+
+def test_effect_overrides_from_config_or_command_line_are_checked():
+    """YAML/CLI values are coerced (lists to tuples); every bad key is named, with its fix."""
+    over = parse_effect_overrides(["image_signal=0.5", "aln_cuts=0,1,2,3,4"])
+    eff = EffectSizes().replace(**over)
+    assert eff.image_signal == 0.5 and eff.aln_cuts == (0.0, 1.0, 2.0, 3.0, 4.0)
+    assert EffectSizes().replace(high_latent_low_ki67=4) == EffectSizes().replace(
+        high_latent_low_ki67=4.0)
+    with pytest.raises(ValueError) as err:
+        EffectSizes().replace(aln_cuts=[1, 2], image_signal="strong")
+    assert "aln_cuts=[1, 2] (expected a list of 5 numbers)" in str(err.value)
+    assert "image_signal='strong' (expected a number)" in str(err.value)
+    with pytest.raises(TypeError, match=r"\['image_signl'\]"):
+        parse_effect_overrides(["image_signl=0"])
+    with pytest.raises(ValueError, match="is not NAME=VALUE"):
+        parse_effect_overrides(["image_signal"])
+
+
+def test_ki67_group_shift_raises_burden_in_high_ki67_tumours_only():
+    z, ki67 = np.zeros(2), np.array([5.0, 60.0])
+    _, base = clin.node_logits(z, ki67, EffectSizes())
+    _, shifted = clin.node_logits(z, ki67, EffectSizes().replace(high_ki67_group_shift=1.0))
+    assert shifted[0] - base[0] == pytest.approx(0.0, abs=0.01)  # blend weight expit(-5)
+    assert shifted[1] - base[1] == pytest.approx(1.0, abs=1e-4)
 
 
 def test_latent_drives_nodes_and_lesion_appearance():

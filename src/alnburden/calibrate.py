@@ -5,10 +5,13 @@ simulator's seed and the split's seed set to that seed, and tabulates every publ
 (mean, SD, min, max over seeds) beside the published value::
 
     python -m alnburden.calibrate --seeds 1 2 3 4 5 --cores 2
+    python -m alnburden.calibrate --seeds 1 2 3 --effect high_latent_low_ki67=3.5 --out DIR
 
 Writes ``results/calibration/seed_<k>/`` (one full run each), and
 ``results/calibration/calibration.{csv,md}``. The generator's effect sizes live in
-:class:`alnburden.simulate.EffectSizes`; this script measures, it does not tune.
+:class:`alnburden.simulate.EffectSizes`; this script measures, it does not tune. A variant
+is measured with ``--effect NAME=VALUE`` (written to ``cohort.simulate.effects`` of every
+seed's config); all seeds of one ``--out`` folder must share it.
 """
 
 from __future__ import annotations
@@ -22,32 +25,30 @@ import yaml
 
 from alnburden.io import write_table
 from alnburden.runs import DEFAULT_CONFIG, run_workflow, study_config
+from alnburden.simulate.effects import parse_effect_overrides
+from alnburden.summary import check_published, comparison_table
 
 
-def published_numbers(perf: pd.DataFrame, subgroups: pd.DataFrame, published: list[dict],
-                      ki67_cutoff: float = 20) -> list[dict]:
-    """This run's AUC for each published entry (level, model, set, optional Ki-67 subgroup)."""
-    from alnburden.evaluation import subgroup_kind
+def published_numbers(perf: pd.DataFrame, subgroups: pd.DataFrame,
+                      published: list[dict]) -> list[dict]:
+    """This run's AUC for each published entry (level, model, set, optional Ki-67 subgroup).
 
-    out = []
-    for e in published:
-        if e.get("subgroup"):
-            sub = subgroups[(subgroups["level"] == e["level"]) & (subgroups["model"] == e["model"])]
-            sub = sub[sub["subgroup"].map(subgroup_kind) == e["subgroup"]]
-            auc = float(sub["auc"].iloc[0]) if len(sub) else float("nan")
-        else:
-            row = perf[(perf["level"] == e["level"]) & (perf["model"] == e["model"])
-                       & (perf["set"] == e["set"])]
-            auc = float(row["auc"].iloc[0]) if len(row) else float("nan")
-        name = f"{e['level']} {e['model']} {e['set']}" + (f" Ki-67 {e['subgroup']}" if e.get("subgroup") else "")
-        out.append({"number": name, "published": e["auc"], "auc": auc})
-    return out
+    The matching is :func:`alnburden.summary.comparison_table`'s (the one behind
+    ``results/summary.md``); this only names each number for the calibration table.
+    """
+    entries = check_published(published)
+    table = comparison_table(perf, subgroups, entries)
+    names = [f"{e['level']} {e['model']} {e['set']}"
+             + (f" Ki-67 {e['subgroup']}" if e["subgroup"] else "") for e in entries]
+    return [{"number": n, "published": float(pub), "auc": float(auc)}
+            for n, pub, auc in zip(names, table["published_auc"], table["auc"])]
 
 
-def run_seed(seed: int, out_dir: Path, cores: int, configfile: Path) -> Path:
+def run_seed(seed: int, out_dir: Path, cores: int, configfile: Path,
+             effects: dict | None = None) -> Path:
     """Run the whole study for one seed into ``out_dir`` (resumes a finished/partial run)."""
-    config = study_config({"seed": seed, "split.seed": seed, "cohort.simulate.seed": seed},
-                          configfile)
+    config = study_config({"seed": seed, "split.seed": seed, "cohort.simulate.seed": seed,
+                           "cohort.simulate.effects": dict(effects or {})}, configfile)
     try:
         run_workflow(config, out_dir, cores)
     except RuntimeError as err:
@@ -72,19 +73,32 @@ def collect_seeds(out_dir: Path, config: dict) -> pd.DataFrame:
     A later call with more seeds (``--seeds 6 7 8 9 10``) therefore extends the table instead
     of replacing it.
     """
-    rows = []
+    rows, variants = [], {}
     runs = sorted(Path(out_dir).glob("seed_*/results/tables/performance.csv"),
                   key=lambda p: int(p.parents[2].name.removeprefix("seed_")))
     for perf_path in runs:
         tables = perf_path.parent
         seed = int(tables.parents[1].name.removeprefix("seed_"))
+        variants[seed] = _seed_effects(tables.parents[1])
         for r in published_numbers(pd.read_csv(perf_path), pd.read_csv(tables / "subgroups.csv"),
-                                   config.get("published", []),
-                                   config.get("evaluation", {}).get("ki67_cutoff", 20)):
+                                   config.get("published", [])):
             rows.append({"seed": seed, **r})
+    if len({repr(sorted(v.items())) for v in variants.values()}) > 1:
+        listing = "; ".join(f"seed {k}: {v or 'defaults'}" for k, v in variants.items())
+        raise ValueError(f"the seed runs under {out_dir} used different effect sizes "
+                         f"({listing}); give each variant its own --out folder")
     if not rows:
         raise FileNotFoundError(f"no finished seed run under {out_dir}")
     return pd.DataFrame(rows)
+
+
+def _seed_effects(seed_dir: Path) -> dict:
+    """The ``cohort.simulate.effects`` a seed run was made with ({} for the defaults)."""
+    cfg = seed_dir / "config.yaml"
+    if not cfg.exists():
+        return {}
+    conf = yaml.safe_load(cfg.read_text()) or {}
+    return dict(((conf.get("cohort") or {}).get("simulate") or {}).get("effects") or {})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -94,18 +108,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--configfile", type=Path, default=DEFAULT_CONFIG)
     parser.add_argument("--out", type=Path, default=Path("results/calibration"))
+    parser.add_argument("--effect", action="append", default=[], metavar="NAME=VALUE",
+                        help="measure a generator variant: override one EffectSizes "
+                             "attribute (repeatable)")
     args = parser.parse_args(argv)
+    try:
+        effects = parse_effect_overrides(args.effect)
+    except (TypeError, ValueError) as err:
+        parser.error(str(err))
     config = yaml.safe_load(args.configfile.read_text())
     for seed in args.seeds:
         t0 = time.perf_counter()
-        run_seed(seed, args.out.resolve() / f"seed_{seed}", args.cores, args.configfile.resolve())
+        run_seed(seed, args.out.resolve() / f"seed_{seed}", args.cores, args.configfile.resolve(),
+                 effects)
         print(f"seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
     rows = collect_seeds(args.out, config)
     rows.to_csv(args.out / "calibration_runs.csv", index=False)
     table = summarise(rows)
     seeds = sorted(int(k) for k in rows["seed"].unique())
+    variant = ", ".join(f"{k}={v}" for k, v in effects.items()) or "default effect sizes"
     write_table(table, args.out / "calibration.csv", float_format="%.3f",
-                title=f"In-silico calibration over seeds {seeds}")
+                title=f"In-silico calibration over seeds {seeds} ({variant})")
     print(table.to_markdown(index=False, floatfmt=".3f"))
 
 

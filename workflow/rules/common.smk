@@ -11,9 +11,14 @@ from snakemake.utils import validate
 
 from alnburden.features import n_shards_for
 from alnburden.levels import levels_from_config
+from alnburden.simulate import EffectSizes
 
 
 validate(config, schema="../schemas/config.schema.yaml")
+try:  # a misspelt effect size fails now, not after the DAG has started
+    EffectSizes().replace(**config["cohort"]["simulate"]["effects"])
+except (TypeError, ValueError) as err:
+    raise WorkflowError(f"config cohort.simulate.effects: {err}") from None
 
 LEVELS = [lv.name for lv in levels_from_config(config)]
 RESULTS = "results"

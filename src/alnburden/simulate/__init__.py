@@ -37,7 +37,7 @@ from alnburden.simulate.cohort import (
     simulate_cohort,
     simulate_tables,
 )
-from alnburden.simulate.effects import EffectSizes
+from alnburden.simulate.effects import EffectSizes, parse_effect_overrides
 from alnburden.simulate.image import render_patient
 
 __all__ = ["EffectSizes", "MANIFEST_COLUMNS", "main", "plot_cohort_examples",
@@ -58,11 +58,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--high-burden-fraction", type=float, default=None,
                    help="force this fraction of N+ patients to have >= 3 nodes")
     p.add_argument("--jobs", type=int, default=1, help="rendering processes (default 1)")
+    p.add_argument("--effect", action="append", default=[], metavar="NAME=VALUE",
+                   help="override one EffectSizes attribute (repeatable), e.g. "
+                        "--effect image_signal=0 for images that carry no signal")
     p.add_argument("--figure", default=None,
                    help="also write the example grid to this path (.pdf + .png)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        effects = EffectSizes().replace(**parse_effect_overrides(args.effect))
+    except (TypeError, ValueError) as err:
+        p.error(str(err))
     manifest = simulate_cohort(args.out_dir, n_patients=args.n, seed=args.seed,
+                               effects=effects,
                                node_positive_only=args.node_positive_only,
                                high_burden_fraction=args.high_burden_fraction,
                                n_jobs=args.jobs)

@@ -114,7 +114,8 @@ def node_logits(z, ki67, eff: EffectSizes) -> tuple[np.ndarray, np.ndarray]:
     lin1 = eff.pos_intercept + eff.pos_latent * z + eff.pos_ki67 * k
     w = expit((ki67 - eff.high_ki67_switch_pct) / eff.high_ki67_switch_width)
     slope = (1.0 - w) * eff.high_latent_low_ki67 + w * eff.high_latent_high_ki67
-    lin2 = eff.high_intercept + slope * (z - eff.high_latent_pivot) + eff.high_ki67 * k
+    lin2 = (eff.high_intercept + slope * (z - eff.high_latent_pivot) + eff.high_ki67 * k
+            + eff.high_ki67_group_shift * w)
     return lin1, lin2
 
 

@@ -88,6 +88,10 @@ class EffectSizes:
         subgroup pattern: AUC 0.82 low vs 0.68 high Ki-67).
     high_ki67_switch_pct, high_ki67_switch_width : float
         Centre and width (Ki-67 %) of the logistic blend between the two slopes.
+    high_ki67_group_shift : float
+        Added to ``logit P(N>=3 | N+)`` in high-Ki-67 tumours (same blend): a burden
+        excess of proliferative tumours that the image does not show. It separates the
+        two Ki-67 groups without making either easier to rank within itself.
     two_nodes_prob : float
         P(2 nodes | N1-2).
     extra_nodes_log_mean, extra_nodes_latent, extra_nodes_dispersion : float
@@ -163,6 +167,7 @@ class EffectSizes:
     high_latent_high_ki67: float = 1.15
     high_ki67_switch_pct: float = 20.0
     high_ki67_switch_width: float = 3.0
+    high_ki67_group_shift: float = 0.0
     two_nodes_prob: float = 0.4
     extra_nodes_log_mean: float = 1.0
     extra_nodes_latent: float = 0.3
@@ -202,15 +207,61 @@ class EffectSizes:
     calc_log_rate_latent: float = 0.7
 
     def replace(self, **changes) -> EffectSizes:
-        """Return a copy with ``changes`` applied (unknown names raise ``TypeError``)."""
-        unknown = set(changes) - {f.name for f in fields(self)}
+        """Return a copy with ``changes`` applied.
+
+        Values are coerced to the attribute's type (a list for a tuple of cut points, as
+        YAML gives it, must keep the tuple's length). Unknown names raise ``TypeError``,
+        values of the wrong kind ``ValueError``; both name every offending key.
+        """
+        current = {f.name: getattr(self, f.name) for f in fields(self)}
+        unknown = sorted(set(changes) - set(current))
         if unknown:
             raise TypeError(
-                f"unknown effect size(s) {sorted(unknown)}; valid names are the attributes "
-                "of EffectSizes"
+                f"unknown effect size(s) {unknown}; valid names are the attributes "
+                "of EffectSizes (see alnburden/simulate/effects.py)"
             )
-        return replace(self, **changes)
+        coerced, bad = {}, []
+        for name, value in changes.items():
+            try:
+                coerced[name] = _coerce(value, current[name])
+            except (TypeError, ValueError):
+                bad.append(f"{name}={value!r} (expected {_kind(current[name])})")
+        if bad:
+            raise ValueError("invalid effect size value(s): " + "; ".join(bad))
+        return replace(self, **coerced)
 
     def to_dict(self) -> dict:
         """Plain-dict copy (tuples as lists), e.g. to record the settings next to the cohort."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+def _kind(default) -> str:
+    return (f"a list of {len(default)} numbers" if isinstance(default, tuple) else "a number")
+
+
+def _coerce(value, default):
+    if isinstance(default, tuple):
+        if isinstance(value, (str, bytes)) or len(value) != len(default):
+            raise ValueError(value)
+        return tuple(float(v) for v in value)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError(value)
+    return float(value)
+
+
+def parse_effect_overrides(items) -> dict[str, object]:
+    """``["image_signal=0.8", "aln_cuts=0.5,1,1.5,2,2.5"]`` -> a dict for :meth:`EffectSizes.replace`.
+
+    A comma makes a list (the cut points). The names and values are checked against
+    :class:`EffectSizes`, so a typo fails here, before any cohort is written.
+    """
+    out: dict[str, object] = {}
+    for item in items or ():
+        name, sep, value = str(item).partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"effect override {item!r} is not NAME=VALUE "
+                             "(e.g. high_latent_low_ki67=4.0)")
+        value = value.strip()
+        out[name.strip()] = [v.strip() for v in value.split(",")] if "," in value else value
+    EffectSizes().replace(**out)
+    return out

@@ -186,7 +186,7 @@ def test_effect_overrides_from_config_or_command_line_are_checked():
 
 def test_ki67_group_shift_raises_burden_in_high_ki67_tumours_only():
     z, ki67 = np.zeros(2), np.array([5.0, 60.0])
-    _, base = clin.node_logits(z, ki67, EffectSizes())
+    _, base = clin.node_logits(z, ki67, EffectSizes().replace(high_ki67_group_shift=0.0))
     _, shifted = clin.node_logits(z, ki67, EffectSizes().replace(high_ki67_group_shift=1.0))
     assert shifted[0] - base[0] == pytest.approx(0.0, abs=0.01)  # blend weight expit(-5)
     assert shifted[1] - base[1] == pytest.approx(1.0, abs=1e-4)

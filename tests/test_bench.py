@@ -122,15 +122,12 @@ def test_calibration_table_covers_every_finished_seed(tmp_path):
 
 
 def test_oracle_ceilings_follow_the_generator():
-    """Ceilings follow the node model (flat: chance), not the pixels; Ki-67 orders level 2."""
+    """Ceilings follow the node model (no latent or Ki-67 effect: chance); Ki-67 orders level 2."""
     from alnburden.calibrate import oracle_aucs
 
     base = oracle_aucs(n_patients=4000).set_index("number")["oracle_auc"]
     assert 0.4 < base["N+ fraction"] < 0.6
     assert base["level1 full"] > base["level1 image"] > 0.7
     assert base["level2 full Ki-67 low"] > base["level2 full Ki-67 high"]
-    blind = oracle_aucs({"image_signal": 0.0}, n_patients=4000).set_index("number")["oracle_auc"]
-    # image_signal acts on the pixels only: the latent (and so the ceilings) are unchanged
-    assert blind["level1 image"] == pytest.approx(base["level1 image"])
     flat = oracle_aucs({"pos_latent": 0.0, "pos_ki67": 0.0}, n_patients=4000)
     assert flat.set_index("number")["oracle_auc"]["level1 image"] == pytest.approx(0.5, abs=0.03)

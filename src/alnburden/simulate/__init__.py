@@ -31,17 +31,24 @@ from __future__ import annotations
 import argparse
 import logging
 
-from alnburden.simulate.cohort import (
-    MANIFEST_COLUMNS,
-    plot_cohort_examples,
-    simulate_cohort,
-    simulate_tables,
-)
-from alnburden.simulate.effects import EffectSizes, parse_effect_overrides
-from alnburden.simulate.image import render_patient
+import importlib
 
-__all__ = ["EffectSizes", "MANIFEST_COLUMNS", "main", "plot_cohort_examples",
-           "render_patient", "simulate_cohort", "simulate_tables"]
+from alnburden.simulate.effects import EffectSizes, parse_effect_overrides
+
+__all__ = ["EffectSizes", "MANIFEST_COLUMNS", "main", "parse_effect_overrides",
+           "plot_cohort_examples", "render_patient", "simulate_cohort", "simulate_tables"]
+
+# The renderer pulls in scipy.ndimage, PIL and joblib: loaded on first use, so that the
+# workflow can check cohort.simulate.effects at parse time (every job, on a cluster too)
+# without paying for it.
+_LAZY = {"MANIFEST_COLUMNS": "cohort", "plot_cohort_examples": "cohort",
+         "simulate_cohort": "cohort", "simulate_tables": "cohort", "render_patient": "image"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"alnburden.simulate.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         effects = EffectSizes().replace(**parse_effect_overrides(args.effect))
     except (TypeError, ValueError) as err:
         p.error(str(err))
+    from alnburden.simulate.cohort import plot_cohort_examples, simulate_cohort
+
     manifest = simulate_cohort(args.out_dir, n_patients=args.n, seed=args.seed,
                                effects=effects,
                                node_positive_only=args.node_positive_only,

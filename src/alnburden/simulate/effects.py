@@ -44,7 +44,7 @@ class EffectSizes:
     ``high_ki67_group_shift`` 0.4 (separates the groups without making either easier to rank
     within itself) and ``high_intercept`` -0.3 -> -0.5 (keeps about 40 % of N+ at >= 3
     nodes). They were chosen on the oracle ceilings (``calibrate --oracle``, seconds per
-    variant; the pipeline lands about 0.06-0.08 below them at level 2), then measured once
+    variant; the pipeline lands 0.07-0.09 below them at level 2), then measured once
     over 15 seeds fixed in advance: level 1 radiomics 0.785 (published 0.79), combined 0.919
     (0.90); level 2 radiomics 0.732 (0.74), combined 0.755 (0.78); level-2 combined in low /
     high Ki-67 0.829 / 0.713 (0.82 / 0.68). The subgroup numbers rest on small test groups

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from base64 import urlsafe_b64encode
 from pathlib import Path
 
 import pandas as pd
@@ -112,29 +113,51 @@ def test_summary_and_report(run):
     assert (run / "results/report.html").stat().st_size > 10_000
 
 
+def finished_shards(workdir: Path) -> list[Path]:
+    """Extraction shards that exist and that Snakemake has recorded as finished.
+
+    Snakemake marks every output incomplete (``.snakemake/incomplete/<urlsafe-b64 of the
+    path>``) when its job starts and removes the marker after the job has succeeded and its
+    metadata is written; a file without the marker survives ``--rerun-incomplete``.
+    """
+    done = []
+    for shard in sorted((workdir / "results/features/shards").glob("*.parquet")):
+        key = urlsafe_b64encode(str(shard.relative_to(workdir)).encode()).decode()
+        if not (workdir / ".snakemake/incomplete" / key).exists():
+            done.append(shard)
+    return done
+
+
 def test_killed_run_resumes_without_recomputing_finished_shards(run, tmp_path):
     """Kill a run in the middle of the extraction; the re-run keeps finished shards and ends
-    with tables byte-identical to the uninterrupted run."""
+    with tables byte-identical to the uninterrupted run.
+
+    The run is killed the moment Snakemake has recorded the first finished shard (whichever
+    shard that is: the scheduler's order is not fixed), so the other shard is still to do.
+    """
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
            "--configfile", str(CONFIG), "--cores", "1"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
-    first = tmp_path / "results/features/shards/000.parquet"
     deadline = time.monotonic() + 600
-    while not first.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(0.5)  # let Snakemake record the shard as finished; the next one is running
+    while not finished_shards(tmp_path) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert first.exists(), "the run ended before the first shard was written"
+    finished = finished_shards(tmp_path)
+    assert finished, "the run ended (or timed out) before a shard was finished"
+    n_shards = len(list((run / "results/features/shards").glob("*.parquet")))
+    assert len(finished) < n_shards, "killed too late: every shard was already finished"
     assert not (tmp_path / "results/features/radiomics.parquet").exists(), "killed too late"
-    stamp = first.stat().st_mtime_ns
+    stamps = {shard: shard.stat().st_mtime_ns for shard in finished}
 
     # A SIGKILL leaves Snakemake's lock behind, as a crash or power loss would: unlock first.
     assert snakemake("--unlock", cwd=tmp_path).returncode == 0
     rerun = snakemake("--cores", "2", "--rerun-incomplete", cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr[-4000:]
-    assert first.stat().st_mtime_ns == stamp, "a finished shard was recomputed"
+    for shard, stamp in stamps.items():
+        assert shard.stat().st_mtime_ns == stamp, f"finished shard {shard.name} was recomputed"
+    assert len(list((tmp_path / "results/features/shards").glob("*.parquet"))) == n_shards
     for table in sorted((run / "results/tables").glob("*.csv")):
         assert (tmp_path / "results/tables" / table.name).read_bytes() == table.read_bytes(), table.name
 

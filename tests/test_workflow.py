@@ -65,6 +65,17 @@ def test_radiomics_outputs(run):
     assert set(icc["feature"]) == set(feats.columns) - {"patient_id"}
 
 
+def test_rule_logs_hold_progress_not_pyradiomics_floods(run):
+    """Each shard's log says what it did; pyradiomics' per-region warnings appear once."""
+    logs = sorted((run / "results/logs/extract_shard").glob("*.log"))
+    assert logs
+    for path in logs:
+        text = path.read_text()
+        assert "shard" in text and "patients" in text, path.name
+        assert text.count("Sum Average") <= 1, path.name
+        assert "Loading parameter file" not in text, path.name
+
+
 def test_predictions_contract(run):
     pred = pd.read_csv(run / "results/predictions.csv", dtype={"patient_id": str})
     assert list(pred.columns[:7]) == ["patient_id", "level", "set", "model", "y_true", "p", "rad_score"]

@@ -6,6 +6,7 @@ Every table is written as CSV (machine-readable, the contract) plus a Markdown c
 
 from __future__ import annotations
 
+import collections
 import logging
 from pathlib import Path
 
@@ -60,8 +61,46 @@ def save_figure(fig, path: str | Path, dpi: int = FIGURE_DPI) -> list[Path]:
     return out
 
 
+class RepeatedMessageFilter(logging.Filter):
+    """Let through the first record of each distinct message of a library's loggers.
+
+    pyradiomics warns once per region and image type about the same thing (e.g. "GLCM is
+    symmetrical, therefore Sum Average = 2 * Joint Average": over a thousand identical lines
+    per extraction shard); the first occurrence says all there is to say.
+
+    Parameters
+    ----------
+    prefix
+        Logger-name prefix whose records are de-duplicated (``"radiomics"`` covers
+        ``radiomics.glcm`` and the other feature classes); other records always pass.
+    """
+
+    def __init__(self, prefix: str = "radiomics"):
+        super().__init__()
+        self.prefix = prefix
+        self.seen: collections.Counter[tuple[str, str]] = collections.Counter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != self.prefix and not record.name.startswith(self.prefix + "."):
+            return True
+        key = (record.name, record.getMessage())
+        self.seen[key] += 1
+        if self.seen[key] == 1:
+            record.msg = f"{record.getMessage()} (logged once; identical repeats suppressed)"
+            record.args = ()
+            return True
+        return False
+
+
 def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO) -> logging.Logger:
-    """Route the package's logging to ``log_path`` (a Snakemake ``log:`` file) or stderr."""
+    """Route the package's logging to ``log_path`` (a Snakemake ``log:`` file) or stderr.
+
+    pyradiomics sets its logger to INFO and adds a stderr handler when it is first
+    imported; it is imported here, first, so that this set-up can be undone: its messages
+    go to the same destination at WARNING and above, each distinct message once.
+    """
+    import radiomics  # noqa: F401  (import-time logging set-up, undone below)
+
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)
@@ -71,16 +110,17 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
     else:
         handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RepeatedMessageFilter("radiomics"))
     root.addHandler(handler)
     root.setLevel(level)
     # pyradiomics logs every feature class of every image at INFO: keep its warnings only,
     # so the log shows the project's own progress lines.
-    # pyradiomics also installs its own stderr handler at import: route it to the log instead.
     radiomics_logger = logging.getLogger("radiomics")
     for h in list(radiomics_logger.handlers):
         radiomics_logger.removeHandler(h)
     radiomics_logger.setLevel(logging.WARNING)
     radiomics_logger.propagate = True
+    logging.getLogger("pykwalify").setLevel(logging.WARNING)  # "validation.valid" per load
     logging.captureWarnings(True)
     return logging.getLogger("alnburden")
 

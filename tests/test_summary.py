@@ -70,3 +70,16 @@ def test_summary_file(tmp_path, tables):
 def test_bad_published_entry(entry, match):
     with pytest.raises(ValueError, match=match):
         sm.check_published([entry])
+
+
+def test_cascade_note_read_back_from_csv_is_not_printed_as_nan(tmp_path, tables):
+    """The rule reads cascade_metrics.csv: an empty note comes back as NaN."""
+    perf, sub, dl, casc = tables
+    casc.assign(note="").to_csv(tmp_path / "cascade_metrics.csv", index=False)
+    read_back = pd.read_csv(tmp_path / "cascade_metrics.csv")
+    assert pd.isna(read_back["note"].iloc[0])
+    text = sm.render_summary(perf, sub, PUBLISHED_LU2026, delong=dl, cascade_metrics=read_back)
+    assert "Note:" not in text.split("Hierarchical cascade")[1]
+    noted = sm.render_summary(perf, sub, PUBLISHED_LU2026, delong=dl,
+                              cascade_metrics=casc.assign(note="2 N0 patients unscored"))
+    assert "Note: 2 N0 patients unscored." in noted

@@ -352,7 +352,11 @@ def plot_calibration(pred: pd.DataFrame, level: str, path: str | Path,
                        f"Brier {_cal.brier(y, p):.3f}"]
                 if len(np.unique(y)) == 2:
                     cs_ = _cal.calibration_slope_intercept(y, p)
-                    txt += [f"Slope {cs_['slope']:.2f}", f"Intercept {cs_['intercept']:.2f}"]
+                    if np.isfinite(cs_["slope"]):
+                        txt += [f"Slope {cs_['slope']:.2f}",
+                                f"Intercept {cs_['intercept']:.2f}"]
+                    else:  # the logistic recalibration fit fails (perfect separation)
+                        txt += ["Slope n/a (separated)"]
                 ax.text(0.03, 0.97, "\n".join(txt), transform=ax.transAxes, va="top",
                         ha="left", fontsize=6.5, color="#303030", linespacing=1.3)
             if nr > 1:

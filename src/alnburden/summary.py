@@ -69,6 +69,11 @@ def check_published(published: Sequence[Mapping]) -> list[dict]:
     return out
 
 
+def _has_text(x) -> bool:
+    """A note worth printing: not None, not NaN (an empty CSV cell), not blank."""
+    return isinstance(x, str) and bool(x.strip())
+
+
 def _f(x: float, digits: int = 2) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
 
@@ -225,7 +230,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                   f"{_ci(m['accuracy'], m['accuracy_ci_low'], m['accuracy_ci_high'])}, "
                   f"Cohen's kappa {_f(m['kappa'])}, linear-weighted {_f(m['kappa_linear'])}, "
                   f"quadratic-weighted {_f(m['kappa_quadratic'])}."
-                  + (f" Note: {m['note']}." if m.get("note") else ""), ""]
+                  + (f" Note: {m['note']}." if _has_text(m.get("note")) else ""), ""]
     return "\n".join(parts).rstrip() + "\n"
 
 

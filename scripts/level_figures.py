@@ -18,4 +18,6 @@ draw_level_figures(
     paths={k: v for k, v in snakemake.output.items() if k != "pdf"},
     cutoff=snakemake.params.evaluation["cutoff"],
     level_label=snakemake.params.level_label,
+    n_boot=snakemake.params.evaluation["bootstrap"],
+    random_state=snakemake.params.seed,
 )

@@ -188,3 +188,17 @@ def test_errors():
     lr = LogisticRegression().fit(df[["ki67"]].to_numpy(), df["y"])
     with pytest.raises(ValueError, match="2 feature names for 1 coefficients"):
         Nomogram.from_sklearn(lr, ["ki67", "age"], {"ki67": (0, 90), "age": (20, 90)})
+
+
+def test_minor_ticks_split_the_labelled_step_and_stay_in_range():
+    from alnburden.nomogram import _minor_ticks
+
+    major = np.array([-5.0, 0.0])
+    # 3 points per unit: a fifth of the 5-unit step is 3 points apart, so 1-unit minors
+    got = _minor_ticks(major, -6.9, 1.5, scale=3.0)
+    assert got.tolist() == [-6.0, -4.0, -3.0, -2.0, -1.0, 1.0]
+    # 0.3 points per unit: fifths (0.3 pt) and halves (0.75 pt) too dense: none
+    assert _minor_ticks(major, -6.9, 1.5, scale=0.3).size == 0
+    # 1 point per unit: fifths (1 pt) too dense, halves (2.5 pt) drawn
+    assert _minor_ticks(major, -6.9, 1.5, scale=1.0).tolist() == [-2.5]
+    assert _minor_ticks(np.array([1.0]), 0, 2, scale=10).size == 0

@@ -154,6 +154,26 @@ def _continuous_ticks(lo: float, hi: float, scale: float, x0: float,
     return np.array([lo, hi])
 
 
+def _minor_ticks(major: np.ndarray, lo: float, hi: float, scale: float,
+                 min_spacing: float = 2.5) -> np.ndarray:
+    """Unlabelled ticks between the labelled ones of a continuous axis, in [lo, hi].
+
+    The labelled step is split in 5 (or 2) where the minor ticks stay at least
+    ``min_spacing`` drawing units (points, 0-100) apart; none otherwise.
+    """
+    if major.size < 2:
+        return np.array([])
+    step = float(np.min(np.diff(np.sort(major))))
+    for parts in (5, 2):
+        minor_step = step / parts
+        if abs(scale) * minor_step >= min_spacing:
+            start = np.ceil((lo - 1e-9 * step) / minor_step)
+            vals = np.round(np.arange(start, hi / minor_step + 1e-9) * minor_step, 10)
+            on_major = np.isclose(vals[:, None], major[None, :], atol=1e-9 * step).any(axis=1)
+            return vals[~on_major]
+    return np.array([])
+
+
 def _place_labels(x: np.ndarray, widths: np.ndarray, gap: float) -> list[int]:
     """Greedy label placement: 0 = above the axis, 1 = below, -1 = not labelled.
 
@@ -559,14 +579,16 @@ class Nomogram:
         for pr in drawn:
             y -= 1.0
             scale = 100.0 * pr.beta / self.max_span
+            minor = np.array([])
             if pr.levels:
                 vals = np.asarray(pr.levels)
                 texts = list(pr.level_labels)
             else:
                 vals = _continuous_ticks(pr.lo, pr.hi, scale, pr.x0, text_width, gap)
                 texts = [_fmt(v) for v in vals]
+                minor = _minor_ticks(vals, pr.lo, pr.hi, scale)
             xs = scale * (vals - pr.x0)
-            axis_row(y, pr.name, pr.label, xs, texts,
+            axis_row(y, pr.name, pr.label, xs, texts, minor_xs=scale * (minor - pr.x0),
                      line_from=scale * (pr.lo - pr.x0) if not pr.levels else None,
                      line_to=scale * (pr.hi - pr.x0) if not pr.levels else None)
         # total points axis, rescaled to the 0-100 width

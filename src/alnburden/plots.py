@@ -159,10 +159,10 @@ def _panel_letter(ax, letter: str) -> None:
 # --------------------------------------------------------------------------- ROC
 def _draw_roc_panel(ax, sub: pd.DataFrame, set_: str, models: Sequence[str],
                     cutoffs: Mapping[str, float] | None, labels: Mapping[str, str] | None = None,
-                    alpha: float = 0.05) -> None:
+                    alpha: float = 0.05, n_boot: int = 0, random_state: int = 0) -> None:
     from sklearn.metrics import roc_curve
 
-    from alnburden.stats import delong
+    from alnburden.stats import delong, roc_band
 
     _square_unit_axes(ax, "1 \u2212 specificity (false-positive rate)",
                       "Sensitivity (true-positive rate)")
@@ -175,6 +175,10 @@ def _draw_roc_panel(ax, sub: pd.DataFrame, set_: str, models: Sequence[str],
         fpr, tpr, _ = roc_curve(y, p)
         auc, lo, hi = delong.auc_ci(y, p, alpha=alpha)
         name = (labels or {}).get(m, model_label(m))
+        if n_boot:
+            band = roc_band(y, p, n_boot=n_boot, alpha=alpha, random_state=random_state)
+            ax.fill_between(band["fpr"], band["lo"], band["hi"], step="post",
+                            color=model_color(m), alpha=0.13, lw=0, zorder=1)
         ax.step(fpr, tpr, where="post", color=model_color(m), lw=1.5,
                 label=f"{name}: {_fmt_ci(auc, lo, hi)}")
         if cutoffs is not None and np.isfinite(cutoffs.get(m, np.nan)):
@@ -183,14 +187,16 @@ def _draw_roc_panel(ax, sub: pd.DataFrame, set_: str, models: Sequence[str],
                     mfc="white", mec=model_color(m), mew=1.2, zorder=5)
         n_txt = f"n = {len(y)} ({int(y.sum())} events)"
     _titles(ax, SET_LABELS.get(set_, set_), n_txt)
-    ax.legend(loc="lower right", title="AUC (95% CI)", handlelength=1.5, borderaxespad=0.3,
+    title = "AUC (95% CI)" + ("; shaded: 95% band" if n_boot else "")
+    ax.legend(loc="lower right", title=title, handlelength=1.5, borderaxespad=0.3,
               alignment="left")
 
 
 def plot_roc(pred: pd.DataFrame, level: str, path: str | Path,
              sets: Sequence[str] = ("train", "cv", "test"),
              models: Sequence[str] = ev.PRIMARY_MODELS, cutoff: str | float = "youden",
-             level_label: str | None = None) -> list[Path]:
+             level_label: str | None = None, n_boot: int = 1000,
+             random_state: int = 0) -> list[Path]:
     """ROC curves of the radiomics, clinical and combined models, one panel per set.
 
     Parameters
@@ -211,6 +217,11 @@ def plot_roc(pred: pd.DataFrame, level: str, path: str | Path,
     level_label
         Figure title (default ``"Level 1"`` for ``level1``; pass e.g. the config's
         level description).
+    n_boot
+        Stratified bootstrap resamples of each curve's pointwise 95 % band
+        (:func:`alnburden.stats.roc_band`, shaded); 0 draws no band.
+    random_state
+        Seed of the bootstrap (the config's seed).
 
     Returns
     -------
@@ -227,7 +238,7 @@ def plot_roc(pred: pd.DataFrame, level: str, path: str | Path,
     with figure_style():
         fig, axes = plt.subplots(1, len(sets), figsize=(3.6 * len(sets), 3.75), squeeze=False)
         for i, (ax, s) in enumerate(zip(axes[0], sets)):
-            _draw_roc_panel(ax, sub, s, models, cuts)
+            _draw_roc_panel(ax, sub, s, models, cuts, n_boot=n_boot, random_state=random_state)
             if len(sets) > 1:
                 _panel_letter(ax, "ABCDEFG"[i])
         fig.suptitle(level_title(level, level_label), fontsize=10, fontweight="bold", y=1.0)
@@ -881,13 +892,17 @@ def draw_nomograms(models_dir: str | Path, level: str, path: str | Path,
 
 def draw_level_figures(pred: pd.DataFrame, dca: pd.DataFrame, level: str,
                        paths: Mapping[str, str | Path], cutoff: str | float = "youden",
-                       level_label: str | None = None) -> None:
+                       level_label: str | None = None, n_boot: int = 1000,
+                       random_state: int = 0) -> None:
     """Every per-level figure named in ``paths`` (kind -> path): ``roc``, ``roc_learners``,
-    ``calibration``, ``dca``, ``clinical_impact``."""
+    ``calibration``, ``dca``, ``clinical_impact``. ``n_boot`` and ``random_state`` set the
+    ROC curves' bootstrap bands (:func:`plot_roc`)."""
     pred = pred[pred["level"] == level]
     models = [m for m in ("radiomics", "clinical", "combined") if m in set(pred["model"])]
     draw = {
-        "roc": lambda p: plot_roc(pred, level, p, models=models, cutoff=cutoff, level_label=level_label),
+        "roc": lambda p: plot_roc(pred, level, p, models=models, cutoff=cutoff,
+                                  level_label=level_label, n_boot=n_boot,
+                                  random_state=random_state),
         "roc_learners": lambda p: plot_roc_learners(pred, level, p, level_label=level_label),
         "calibration": lambda p: plot_calibration(pred, level, p, models=models, level_label=level_label),
         "dca": lambda p: plot_dca(dca, level, p, models=models, level_label=level_label),

@@ -69,6 +69,7 @@ rule level_figures:
     params:
         evaluation=config["evaluation"],
         level_label=level_label,
+        seed=config["seed"],
     log:
         f"{LOGS}/level_figures/{{level}}.log",
     benchmark:

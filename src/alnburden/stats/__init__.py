@@ -14,6 +14,8 @@ dca
     Net benefit, decision curves (with treat-all / treat-none), clinical impact.
 reclassification
     Continuous NRI, IDI and a stratified percentile bootstrap for any statistic.
+roc
+    The empirical ROC curve on a false-positive-rate grid and its pointwise bootstrap band.
 """
 
 from .calibration import (brier, calibration_curve, calibration_slope_intercept,
@@ -23,11 +25,12 @@ from .delong import (auc_ci, auc_difference_test, delong_paired_test, delong_roc
                      delong_roc_variance)
 from .rates import operating_point, wilson_ci, youden_cutoff
 from .reclassification import bootstrap_ci, idi, nri_continuous
+from .roc import roc_band, tpr_at
 
 __all__ = [
     "auc_ci", "auc_difference_test", "bootstrap_ci", "brier", "calibration_curve",
     "calibration_slope_intercept", "clinical_impact", "decision_curve", "default_thresholds",
     "delong_paired_test", "delong_roc_covariance", "delong_roc_variance", "hosmer_lemeshow",
-    "idi", "net_benefit", "nri_continuous", "operating_point", "risk_groups",
-    "smoothed_calibration", "wilson_ci", "youden_cutoff",
+    "idi", "net_benefit", "nri_continuous", "operating_point", "risk_groups", "roc_band",
+    "smoothed_calibration", "tpr_at", "wilson_ci", "youden_cutoff",
 ]

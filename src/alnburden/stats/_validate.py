@@ -58,3 +58,17 @@ def check_alpha(alpha: float) -> float:
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}; e.g. 0.05 for 95 % intervals")
     return float(alpha)
+
+
+def stratified_bootstrap(y: np.ndarray, n_boot: int, random_state: int = 0):
+    """Yield ``n_boot`` index arrays of a bootstrap stratified by the 0/1 outcome ``y``.
+
+    Events and non-events are resampled separately (with replacement, keeping their
+    counts), so every resample has both classes. One ``numpy.random.default_rng`` seeded
+    with ``random_state`` draws them, events first: the same seed gives the same resamples.
+    """
+    rng = np.random.default_rng(random_state)
+    idx_pos, idx_neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    for _ in range(int(n_boot)):
+        yield np.concatenate([rng.choice(idx_pos, idx_pos.size, replace=True),
+                              rng.choice(idx_neg, idx_neg.size, replace=True)])

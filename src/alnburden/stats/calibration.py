@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validate import check_alpha, check_p, check_y
+from ._validate import check_alpha, check_p, check_y, stratified_bootstrap
 from .rates import wilson_ci
 
 logger = logging.getLogger(__name__)
@@ -292,12 +292,8 @@ def smoothed_calibration(y, p, frac: float = 2 / 3, n_boot: int = 200, random_st
     lo = np.full(grid.size, np.nan)
     hi = np.full(grid.size, np.nan)
     if n_boot > 0:
-        rng = np.random.default_rng(random_state)
-        idx_pos, idx_neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
         boots = np.empty((int(n_boot), grid.size))
-        for b in range(int(n_boot)):
-            idx = np.concatenate([rng.choice(idx_pos, idx_pos.size, replace=True),
-                                  rng.choice(idx_neg, idx_neg.size, replace=True)])
+        for b, idx in enumerate(stratified_bootstrap(y, n_boot, random_state)):
             boots[b] = smooth(y[idx], p[idx])
         enough = np.sum(np.isfinite(boots), axis=0) >= 10
         with warnings.catch_warnings():

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._validate import check_alpha, check_p, check_y
+from ._validate import check_alpha, check_p, check_y, stratified_bootstrap
 
 logger = logging.getLogger(__name__)
 
@@ -129,12 +129,8 @@ def bootstrap_ci(stat_fn: Callable[..., float | dict], y, *ps, n_boot: int = 100
             out = out[key]
         return float(out)
 
-    rng = np.random.default_rng(random_state)
-    idx_pos, idx_neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     vals = np.empty(int(n_boot))
-    for b in range(int(n_boot)):
-        idx = np.concatenate([rng.choice(idx_pos, idx_pos.size, replace=True),
-                              rng.choice(idx_neg, idx_neg.size, replace=True)])
+    for b, idx in enumerate(stratified_bootstrap(y, n_boot, random_state)):
         vals[b] = value(y[idx], *(a[idx] for a in arrays))
     ok = np.isfinite(vals)
     if ok.sum() < n_boot / 2:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_alpha, check_p, check_y
+from ._validate import check_alpha, check_p, check_y, stratified_bootstrap
 
 __all__ = ["roc_band", "tpr_at"]
 
@@ -84,12 +84,8 @@ def roc_band(y, p, fpr_grid=None, n_boot: int = 1000, alpha: float = 0.05,
     grid = np.linspace(0.0, 1.0, 201) if fpr_grid is None else np.asarray(fpr_grid, float)
     if grid.ndim != 1 or grid.size == 0 or (grid < 0).any() or (grid > 1).any():
         raise ValueError("fpr_grid must be a 1-D array of false-positive rates in [0, 1]")
-    rng = np.random.default_rng(random_state)
-    idx_pos, idx_neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     curves = np.empty((int(n_boot), grid.size))
-    for b in range(int(n_boot)):
-        idx = np.concatenate([rng.choice(idx_pos, idx_pos.size, replace=True),
-                              rng.choice(idx_neg, idx_neg.size, replace=True)])
+    for b, idx in enumerate(stratified_bootstrap(y, n_boot, random_state)):
         curves[b] = _tpr_on_grid(y[idx], p[idx], grid)
     lo, hi = np.quantile(curves, [alpha / 2, 1 - alpha / 2], axis=0)
     return {"fpr": grid, "tpr": _tpr_on_grid(y, p, grid), "lo": lo, "hi": hi}

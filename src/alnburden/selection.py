@@ -524,31 +524,33 @@ def plot_lasso_path(selector: LassoSelector, path: str | Path, feature_names=Non
     import matplotlib.pyplot as plt
 
     from .io import save_figure
+    from .plots import figure_style
 
     check_is_fitted(selector, "coef_path_")
     names = _lasso_names(selector, feature_names)
     logc = np.log10(selector.Cs_)
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    ever = np.flatnonzero((selector.coef_path_ != 0).any(axis=0))
-    kept = np.flatnonzero(selector.support_)
-    labelled = kept[np.argsort(-np.abs(selector.coef_[kept]), kind="stable")][:max_labels]
-    for j in ever:
-        if j in labelled:
-            ax.plot(logc, selector.coef_path_[:, j], lw=1.4, label=names[j])
-        else:
-            ax.plot(logc, selector.coef_path_[:, j], lw=0.6, color="0.7")
-    ax.axvline(np.log10(selector.C_), color="k", ls="--", lw=1,
-               label=f"chosen C = {selector.C_:.3g}")
-    if selector.C_1se_ != selector.C_:
-        ax.axvline(np.log10(selector.C_1se_), color="k", ls=":", lw=1,
-                   label=f"1-SE C = {selector.C_1se_:.3g}")
-    ax.axhline(0, color="0.4", lw=0.5)
-    ax.set_xlabel("log10(C)   (C = 1 / lambda, inverse L1 penalty)")
-    ax.set_ylabel("Coefficient (per SD of the feature)")
-    ax.set_title(f"LASSO coefficient path ({selector.support_.sum()} feature(s) kept)")
-    if len(ax.get_legend_handles_labels()[0]):
-        ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    return save_figure(fig, path)
+    with figure_style():
+        fig, ax = plt.subplots(figsize=(6.5, 4.5))
+        ever = np.flatnonzero((selector.coef_path_ != 0).any(axis=0))
+        kept = np.flatnonzero(selector.support_)
+        labelled = kept[np.argsort(-np.abs(selector.coef_[kept]), kind="stable")][:max_labels]
+        for j in ever:
+            if j in labelled:
+                ax.plot(logc, selector.coef_path_[:, j], lw=1.4, label=names[j])
+            else:
+                ax.plot(logc, selector.coef_path_[:, j], lw=0.6, color="0.7")
+        ax.axvline(np.log10(selector.C_), color="k", ls="--", lw=1,
+                   label=f"chosen C = {selector.C_:.3g}")
+        if selector.C_1se_ != selector.C_:
+            ax.axvline(np.log10(selector.C_1se_), color="k", ls=":", lw=1,
+                       label=f"1-SE C = {selector.C_1se_:.3g}")
+        ax.axhline(0, color="0.4", lw=0.5)
+        ax.set_xlabel("log10(C)   (C = 1 / lambda, inverse L1 penalty)")
+        ax.set_ylabel("Coefficient (per SD of the feature)")
+        ax.set_title(f"LASSO coefficient path ({selector.support_.sum()} feature(s) kept)")
+        if len(ax.get_legend_handles_labels()[0]):
+            ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+        return save_figure(fig, path)
 
 
 def plot_lasso_cv(selector: LassoSelector, path: str | Path) -> list[Path]:
@@ -562,24 +564,26 @@ def plot_lasso_cv(selector: LassoSelector, path: str | Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     from .io import save_figure
+    from .plots import figure_style
 
     check_is_fitted(selector, "cv_scores_")
     logc = np.log10(selector.Cs_)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-    for ax, key, label in zip(axes, ["deviance", "auc"],
-                              ["CV binomial deviance (-2 log-lik / patient)", "CV ROC AUC"]):
-        ax.errorbar(logc, selector.cv_mean_[key], yerr=selector.cv_se_[key], fmt="o-", ms=3,
-                    color="tab:red" if key == "deviance" else "tab:blue", ecolor="0.5",
-                    capsize=2, lw=1)
-        ax.axvline(np.log10(selector.C_best_), color="k", ls="--", lw=1,
-                   label=f"min deviance C = {selector.C_best_:.3g}")
-        ax.axvline(np.log10(selector.C_1se_), color="k", ls=":", lw=1,
-                   label=f"1-SE C = {selector.C_1se_:.3g}")
-        ax.axvline(np.log10(selector.C_), color="tab:green", lw=1.5, alpha=0.6,
-                   label=f"chosen C = {selector.C_:.3g}")
-        ax.set_xlabel("log10(C)   (C = 1 / lambda)")
-        ax.set_ylabel(label)
-        ax.legend(fontsize=7, frameon=False)
-    fig.suptitle(f"LASSO penalty chosen by {selector.cv_scores_['deviance'].shape[0]}-fold CV")
-    fig.tight_layout()
-    return save_figure(fig, path)
+    with figure_style():
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+        for ax, key, label in zip(axes, ["deviance", "auc"],
+                                  ["CV binomial deviance (-2 log-lik / patient)", "CV ROC AUC"]):
+            ax.errorbar(logc, selector.cv_mean_[key], yerr=selector.cv_se_[key], fmt="o-", ms=3,
+                        color="tab:red" if key == "deviance" else "tab:blue", ecolor="0.5",
+                        capsize=2, lw=1)
+            ax.axvline(np.log10(selector.C_best_), color="k", ls="--", lw=1,
+                       label=f"min deviance C = {selector.C_best_:.3g}")
+            ax.axvline(np.log10(selector.C_1se_), color="k", ls=":", lw=1,
+                       label=f"1-SE C = {selector.C_1se_:.3g}")
+            ax.axvline(np.log10(selector.C_), color="tab:green", lw=3, alpha=0.45, zorder=1,
+                       label=f"chosen C = {selector.C_:.3g}")  # under the black lines
+            ax.set_xlabel("log10(C)   (C = 1 / lambda)")
+            ax.set_ylabel(label)
+            ax.legend(fontsize=7)
+        fig.suptitle(f"LASSO penalty chosen by {selector.cv_scores_['deviance'].shape[0]}-fold CV")
+        fig.tight_layout()
+        return save_figure(fig, path)

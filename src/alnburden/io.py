@@ -6,7 +6,6 @@ Every table is written as CSV (machine-readable, the contract) plus a Markdown c
 
 from __future__ import annotations
 
-import collections
 import logging
 from pathlib import Path
 
@@ -78,18 +77,17 @@ class RepeatedMessageFilter(logging.Filter):
     def __init__(self, prefix: str = "radiomics"):
         super().__init__()
         self.prefix = prefix
-        self.seen: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.seen: set[tuple[str, str]] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name != self.prefix and not record.name.startswith(self.prefix + "."):
             return True
         key = (record.name, record.getMessage())
-        self.seen[key] += 1
-        if self.seen[key] == 1:
-            record.msg = f"{record.getMessage()} (logged once; identical repeats suppressed)"
-            record.args = ()
-            return True
-        return False
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        record.msg, record.args = f"{key[1]} (logged once; identical repeats suppressed)", ()
+        return True
 
 
 def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO) -> logging.Logger:

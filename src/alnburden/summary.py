@@ -69,9 +69,9 @@ def check_published(published: Sequence[Mapping]) -> list[dict]:
     return out
 
 
-def _has_text(x) -> bool:
-    """A note worth printing: not None, not NaN (an empty CSV cell), not blank."""
-    return isinstance(x, str) and bool(x.strip())
+def _note(x) -> str:
+    """A table's note as text: "" for None, NaN (an empty CSV cell) or blanks."""
+    return x.strip() if isinstance(x, str) else ""
 
 
 def _f(x: float, digits: int = 2) -> str:
@@ -217,20 +217,21 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
         rows = [[_level_name(r["level"], level_labels), r["model"],
                  str(r["subgroup"]).replace(">=", "≥"), f"{int(r['n'])} ({int(r['events'])})",
                  _ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]), _p(r["p_difference"]),
-                 "" if pd.isna(r.get("note")) else str(r.get("note"))]
+                 _note(r.get("note"))]
                 for _, r in subgroups.iterrows()]
         parts += [_md_table(["Level", "Model", "Subgroup", "n (events)", "AUC (95% CI)",
                              "P for difference", "Note"], rows), ""]
 
     if cascade_metrics is not None and not cascade_metrics.empty:
         m = cascade_metrics.iloc[0]
+        note = _note(m.get("note"))
         parts += ["## Hierarchical cascade (test set)", "",
                   f"N0 / N1-2 / N≥3 from level 1 then level 2 (combined models): "
                   f"n = {int(m['n'])}, accuracy "
                   f"{_ci(m['accuracy'], m['accuracy_ci_low'], m['accuracy_ci_high'])}, "
                   f"Cohen's kappa {_f(m['kappa'])}, linear-weighted {_f(m['kappa_linear'])}, "
                   f"quadratic-weighted {_f(m['kappa_quadratic'])}."
-                  + (f" Note: {m['note']}." if _has_text(m.get("note")) else ""), ""]
+                  + (f" Note: {note}." if note else ""), ""]
     return "\n".join(parts).rstrip() + "\n"
 
 

@@ -60,6 +60,13 @@ def check_alpha(alpha: float) -> float:
     return float(alpha)
 
 
+def check_n_boot(n_boot) -> int:
+    """Return ``n_boot`` as an int, or raise if it is not a positive whole number."""
+    if int(n_boot) != n_boot or n_boot < 1:
+        raise ValueError(f"n_boot must be a positive integer, got {n_boot}")
+    return int(n_boot)
+
+
 def stratified_bootstrap(y: np.ndarray, n_boot: int, random_state: int = 0):
     """Yield ``n_boot`` index arrays of a bootstrap stratified by the 0/1 outcome ``y``.
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._validate import check_alpha, check_p, check_y, stratified_bootstrap
+from ._validate import check_alpha, check_n_boot, check_p, check_y, stratified_bootstrap
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +117,7 @@ def bootstrap_ci(stat_fn: Callable[..., float | dict], y, *ps, n_boot: int = 100
     alpha = check_alpha(alpha)
     y = check_y(y)
     arrays = [check_p(p, n=y.size, name=f"prediction {i + 1}") for i, p in enumerate(ps)]
-    if int(n_boot) != n_boot or n_boot < 1:
-        raise ValueError(f"n_boot must be a positive integer, got {n_boot}")
+    n_boot = check_n_boot(n_boot)
 
     def value(*args) -> float:
         out = stat_fn(*args)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_alpha, check_p, check_y, stratified_bootstrap
+from ._validate import check_alpha, check_n_boot, check_p, check_y, stratified_bootstrap
 
 __all__ = ["roc_band", "tpr_at"]
 
@@ -57,10 +57,8 @@ def roc_band(y, p, fpr_grid=None, n_boot: int = 1000, alpha: float = 0.05,
 
     Parameters
     ----------
-    y : array-like of shape (n_patients,)
-        Outcome coded 0/1; both classes must be present.
-    p : array-like of shape (n_patients,)
-        Scores (higher = more likely an event).
+    y, p : array-like of shape (n_patients,)
+        Outcome (0/1, both classes present) and scores, as in :func:`tpr_at`.
     fpr_grid : array-like, optional
         False-positive rates where the band is computed; default 201 points from 0 to 1.
     n_boot : int, default 1000
@@ -79,12 +77,11 @@ def roc_band(y, p, fpr_grid=None, n_boot: int = 1000, alpha: float = 0.05,
     alpha = check_alpha(alpha)
     y = check_y(y)
     p = check_p(p, n=y.size)
-    if int(n_boot) != n_boot or n_boot < 1:
-        raise ValueError(f"n_boot must be a positive integer, got {n_boot}")
+    n_boot = check_n_boot(n_boot)
     grid = np.linspace(0.0, 1.0, 201) if fpr_grid is None else np.asarray(fpr_grid, float)
     if grid.ndim != 1 or grid.size == 0 or (grid < 0).any() or (grid > 1).any():
         raise ValueError("fpr_grid must be a 1-D array of false-positive rates in [0, 1]")
-    curves = np.empty((int(n_boot), grid.size))
+    curves = np.empty((n_boot, grid.size))
     for b, idx in enumerate(stratified_bootstrap(y, n_boot, random_state)):
         curves[b] = _tpr_on_grid(y[idx], p[idx], grid)
     lo, hi = np.quantile(curves, [alpha / 2, 1 - alpha / 2], axis=0)

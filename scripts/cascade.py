@@ -2,9 +2,9 @@
 
 from typing import TYPE_CHECKING
 
-from alnburden.cascade import cascade_predictions, cascade_table
+from alnburden.evaluation.cascade import cascade_predictions, cascade_table
 from alnburden.io import read_table, setup_logging, write_table
-from alnburden.plots import plot_cascade
+from alnburden.figures.plots import plot_cascade
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake

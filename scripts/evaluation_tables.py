@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alnburden.evaluation import evaluation_tables, write_tables
+from alnburden.evaluation.tables import evaluation_tables, write_tables
 from alnburden.io import read_table, setup_logging
 
 if TYPE_CHECKING:

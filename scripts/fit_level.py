@@ -2,10 +2,10 @@
 
 from typing import TYPE_CHECKING
 
-from alnburden.features import read_features
+from alnburden.extraction.features import read_features
 from alnburden.io import read_table, setup_logging
 from alnburden.levels import levels_from_config
-from alnburden.modeling import fit_level
+from alnburden.modeling.level_fit import fit_level
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake

@@ -2,9 +2,9 @@
 
 from typing import TYPE_CHECKING
 
-from alnburden.features import merge_shards
+from alnburden.extraction.features import merge_shards
 from alnburden.io import setup_logging, write_table
-from alnburden.robustness import icc_table
+from alnburden.extraction.robustness import icc_table
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake

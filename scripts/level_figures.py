@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING
 
 from alnburden.io import read_table, setup_logging
-from alnburden.plots import draw_level_figures
+from alnburden.figures.plots import draw_level_figures
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake

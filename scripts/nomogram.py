@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from alnburden.io import setup_logging
-from alnburden.plots import draw_nomograms
+from alnburden.figures.plots import draw_nomograms
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake

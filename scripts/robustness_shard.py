@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING
 
 from alnburden.io import read_table, setup_logging
-from alnburden.robustness import extract_robustness_shard
+from alnburden.extraction.robustness import extract_robustness_shard
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake

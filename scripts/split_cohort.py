@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING
 
 from alnburden.io import read_table, setup_logging
-from alnburden.split import stratified_split
+from alnburden.cohort.split import stratified_split
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake

@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING
 
 from alnburden.io import read_table, setup_logging
-from alnburden.plots import plot_subgroups_forest
+from alnburden.figures.plots import plot_subgroups_forest
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake

@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING
 
 from alnburden.io import read_table, setup_logging
-from alnburden.summary import write_summary
+from alnburden.evaluation.summary import write_summary
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from alnburden.io import read_table, setup_logging, write_table
 from alnburden.levels import levels_from_config
-from alnburden.table1 import baseline_table
+from alnburden.cohort.table1 import baseline_table
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake

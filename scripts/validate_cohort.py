@@ -6,7 +6,7 @@ stops with the readable message naming every bad row.
 
 from typing import TYPE_CHECKING
 
-from alnburden.cohort import CohortValidationError, validate_manifest
+from alnburden.cohort.manifest import CohortValidationError, validate_manifest
 from alnburden.io import setup_logging
 from alnburden.levels import levels_from_config
 

@@ -111,7 +111,7 @@ class TinyCohort:
         return tree_hashes(self.root)
 
     def validate(self, **kwargs) -> pd.DataFrame:
-        from alnburden.cohort import validate_manifest
+        from alnburden.cohort.manifest import validate_manifest
 
         return validate_manifest(self.manifest, self.variables, self.levels, **kwargs)
 

@@ -1,4 +1,4 @@
-"""Benchmark tooling (alnburden.bench, alnburden.scaling, alnburden.runs): what it measures
+"""Benchmark tooling (alnburden.tools.bench, alnburden.tools.scaling, alnburden.tools.runs): what it measures
 and writes, on tiny inputs. The timings themselves are never asserted."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alnburden.bench import bench_extraction, main, rule_breakdown
-from alnburden.runs import DEFAULT_CONFIG, study_config
-from alnburden.scaling import plot_scaling, stage_times
+from alnburden.tools.bench import bench_extraction, main, rule_breakdown
+from alnburden.tools.runs import DEFAULT_CONFIG, study_config
+from alnburden.tools.scaling import plot_scaling, stage_times
 
 FAST_PARAMS = Path(__file__).parent / "data" / "radiomics_fast.yaml"
 
@@ -90,7 +90,7 @@ def test_scaling_figure(tmp_path):
 
 def test_calibration_table_covers_every_finished_seed(tmp_path):
     """A second `calibrate --seeds 6 7` extends the table with seeds 1-5 instead of replacing it."""
-    from alnburden.calibrate import collect_seeds, summarise
+    from alnburden.tools.calibrate import collect_seeds, summarise
 
     published = [{"level": "level1", "model": "radiomics", "set": "test", "auc": 0.79},
                  {"level": "level2", "model": "combined", "set": "test", "auc": 0.68,
@@ -123,7 +123,7 @@ def test_calibration_table_covers_every_finished_seed(tmp_path):
 
 def test_oracle_ceilings_follow_the_generator():
     """Ceilings follow the node model (no latent or Ki-67 effect: chance); Ki-67 orders level 2."""
-    from alnburden.calibrate import oracle_aucs
+    from alnburden.tools.calibrate import oracle_aucs
 
     base = oracle_aucs(n_patients=4000).set_index("number")["oracle_auc"]
     assert 0.4 < base["N+ fraction"] < 0.6

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alnburden.features import RadiomicsExtractor
-from alnburden.robustness import extract_perturbed
+from alnburden.extraction.features import RadiomicsExtractor
+from alnburden.extraction.robustness import extract_perturbed
 
 BUSBRA = Path(__file__).resolve().parents[2] / "shared" / "data" / "busbra"
 PARAMS = Path(__file__).parents[1] / "config" / "radiomics.yaml"

@@ -1,4 +1,4 @@
-"""Tests of alnburden.cascade (three-class cascade of level 1 and level 2)."""
+"""Tests of alnburden.evaluation.cascade (three-class cascade of level 1 and level 2)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from test_evaluation import make_predictions
 
-from alnburden import cascade as cs
+from alnburden.evaluation import cascade as cs
 
 
 def _tiny() -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Clinical univariable / multivariable logistic regression (alnburden.clinical)."""
+"""Clinical univariable / multivariable logistic regression (alnburden.modeling.clinical)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from alnburden.clinical import (LogisticModel, design_matrix, multivariable_logistic,
+from alnburden.modeling.clinical import (LogisticModel, design_matrix, multivariable_logistic,
                                 select_clinical_predictors, univariable_logistic)
 
 SUBTYPES = ["luminal_a", "luminal_b", "her2_enriched", "triple_negative"]

@@ -15,8 +15,7 @@ import SimpleITK as sitk
 import yaml
 from conftest import LEVELS, VARIABLES, TinyCohort, disk, tree_hashes, write_png
 
-from alnburden.cohort import (
-    DEFAULT_SCHEMA,
+from alnburden.cohort.manifest import (
     REPORT_COLUMNS,
     CohortValidationError,
     load_manifest_schema,
@@ -281,7 +280,7 @@ def test_label_map_with_two_labels_is_not_binary(tiny_cohort):
 
 
 def test_colour_mask_any_channel_is_lesion(tiny_cohort):
-    """Like alnburden.imaging.read_mask: a red-on-black mask is a mask."""
+    """Like alnburden.io.images.read_mask: a red-on-black mask is a mask."""
     m = (disk(TinyCohort.shape, (20, 20), 8) * 255).astype(np.uint8)
     zero = np.zeros_like(m)
     write_png(tiny_cohort.root / "masks" / "P004.png", np.stack([m, zero, zero], -1))
@@ -479,7 +478,9 @@ def test_schema_works_with_snakemake_validate(tiny_cohort, tmp_path, full):
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 
-    schema = DEFAULT_SCHEMA
+    from importlib import resources
+
+    schema = resources.files("alnburden.schemas") / "manifest.schema.yaml"
     if full:
         schema = tmp_path / "full.schema.yaml"
         schema.write_text(yaml.safe_dump(manifest_row_schema(VARIABLES, has_images=True)))

@@ -11,10 +11,10 @@ import yaml
 from conftest import disk
 from PIL import Image
 
-from alnburden.cohort import validate_manifest
+from alnburden.cohort.manifest import validate_manifest
 from alnburden.datasets import busbra
 from alnburden.levels import levels_from_config
-from alnburden.split import stratified_split
+from alnburden.cohort.split import stratified_split
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESET = ROOT / "config" / "presets" / "busbra.yaml"

@@ -1,4 +1,4 @@
-"""Tests of alnburden.evaluation (tables built from predictions.csv).
+"""Tests of alnburden.evaluation.tables (tables built from predictions.csv).
 
 ``make_predictions`` builds a small synthetic predictions table in the contract's format
 (2 levels; radiomics/clinical/combined + 2 learners; sets train/cv/test; ki67 and
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alnburden import evaluation as ev
+from alnburden.evaluation import tables as ev
 
 LEARNERS = ("logistic", "random_forest")
 

@@ -1,4 +1,4 @@
-"""Radiomics extraction (alnburden.features): known answers, exactness against pyradiomics'
+"""Radiomics extraction (alnburden.extraction.features): known answers, exactness against pyradiomics'
 own ``execute``, errors naming the patient, shards and provenance."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 import SimpleITK as sitk
 import yaml
 
-from alnburden.features import (
+from alnburden.extraction.features import (
     ExtractionError,
     RadiomicsExtractor,
     merge_shards,
@@ -21,7 +21,7 @@ from alnburden.features import (
     shard_of,
     write_features,
 )
-from alnburden.regions import region_masks
+from alnburden.extraction.regions import region_masks
 
 PARAMS = Path(__file__).parents[1] / "config" / "radiomics.yaml"
 
@@ -193,7 +193,7 @@ def test_cohort_progress_and_failure_names_patient(tmp_path, caplog):
     params = write_params(tmp_path / "p.yaml", MINIMAL)
     cohort = _cohort(tmp_path)
     ex = RadiomicsExtractor(params, peritumoral_mm=(1,))
-    with caplog.at_level(logging.INFO, logger="alnburden.features"):
+    with caplog.at_level(logging.INFO, logger="alnburden.extraction.features"):
         df = ex.extract_cohort(cohort)
     assert list(df["patient_id"]) == ["P001", "P002", "P003"]
     assert list(df.columns[1:]) == sorted(df.columns[1:])

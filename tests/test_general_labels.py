@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 from conftest import LEVELS, TinyCohort, make_clinical_cohort
 
-from alnburden import cascade as cs
-from alnburden import evaluation as ev
-from alnburden.cohort import CohortValidationError, manifest_row_schema, validate_manifest
+from alnburden.evaluation import cascade as cs
+from alnburden.evaluation import tables as ev
+from alnburden.cohort.manifest import CohortValidationError, manifest_row_schema, validate_manifest
 from alnburden.levels import Level, add_level_labels
-from alnburden.modeling import PREDICTION_COLUMNS, fit_level, level_data
-from alnburden.split import split_strata, stratified_split
-from alnburden.table1 import baseline_table
+from alnburden.modeling.level_fit import PREDICTION_COLUMNS, fit_level, level_data
+from alnburden.cohort.split import split_strata, stratified_split
+from alnburden.cohort.table1 import baseline_table
 
 MALIGNANCY = Level(name="malignancy", label="malignant == 1", population="all")
 DEVICE = {"name": "device", "type": "categorical", "levels": ["a", "b"]}

@@ -1,4 +1,4 @@
-"""Reading images and masks (alnburden.imaging) and building regions (alnburden.regions)."""
+"""Reading images and masks (alnburden.io.images) and building regions (alnburden.extraction.regions)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from alnburden.imaging import apply_component_policy, count_components, read_image, read_mask
-from alnburden.regions import peritumoral_ring, region_masks, region_name
+from alnburden.io.images import apply_component_policy, count_components, read_image, read_mask
+from alnburden.extraction.regions import peritumoral_ring, region_masks, region_name
 
 
 def _disk(shape, center, radius):

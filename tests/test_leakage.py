@@ -11,8 +11,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
-import alnburden.modeling as modeling
-from alnburden.modeling import fit_level
+import alnburden.modeling.level_fit as modeling
+from alnburden.modeling.level_fit import fit_level
 from test_modeling import CONFIG, LEVEL1, VARIABLES, synthetic_study
 
 N, P = 240, 80

@@ -1,4 +1,4 @@
-"""The learner zoo (alnburden.learners)."""
+"""The learner zoo (alnburden.modeling.learners)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 
-from alnburden.learners import LEARNERS, grid_points, make_learner, prefixed_grid
+from alnburden.modeling.learners import LEARNERS, grid_points, make_learner, prefixed_grid
 
 
 @pytest.fixture(scope="module")

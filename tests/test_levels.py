@@ -94,11 +94,9 @@ def test_level_named_like_its_rule_column_rejected():
 def test_config_schema_accepts_the_general_rules():
     import re
 
-    import yaml
+    from alnburden.schemas import CONFIG_SCHEMA, load_schema
 
-    from alnburden.cohort import DEFAULT_SCHEMA
-
-    schema = yaml.safe_load((DEFAULT_SCHEMA.parent / "config.schema.yaml").read_text())
+    schema = load_schema(CONFIG_SCHEMA)
     props = schema["properties"]["levels"]["items"]["properties"]
     for rule in ["n_positive_nodes >= 3", "malignant == 1", "score < -1.5"]:
         assert re.search(props["label"]["pattern"], rule)

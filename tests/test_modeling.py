@@ -11,11 +11,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
-from alnburden.learners import make_learner, prefixed_grid
+from alnburden.modeling.learners import make_learner, prefixed_grid
 from alnburden.levels import Level, add_level_labels, nodal_class
-from alnburden.modeling import PREDICTION_COLUMNS, fit_level, tune_learners
-from alnburden.persistence import load_model, predict_patients, rad_score
-from alnburden.selection import build_selection
+from alnburden.modeling.level_fit import PREDICTION_COLUMNS, fit_level, tune_learners
+from alnburden.modeling.persistence import load_model, predict_patients, rad_score
+from alnburden.modeling.selection import build_selection
 
 from conftest import VARIABLES  # the default config's clinical variables
 

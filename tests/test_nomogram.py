@@ -10,8 +10,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from alnburden.io import save_figure
-from alnburden.nomogram import DEFAULT_RISK_TICKS, Nomogram
+from alnburden.figures.style import save_figure
+from alnburden.modeling.nomogram import DEFAULT_RISK_TICKS, Nomogram
 
 RANGES = {"rad_score": (-3.5, 3.5), "ki67": (0.0, 90.0), "aln_us_class": [1, 2, 3, 4, 5, 6],
           "her2": {0: "negative", 1: "positive"}, "age": (25.0, 85.0)}
@@ -191,7 +191,7 @@ def test_errors():
 
 
 def test_minor_ticks_split_the_labelled_step_and_stay_in_range():
-    from alnburden.nomogram import _minor_ticks
+    from alnburden.modeling.nomogram import _minor_ticks
 
     major = np.array([-5.0, 0.0])
     # 3 points per unit: a fifth of the 5-unit step is 3 points apart, so 1-unit minors

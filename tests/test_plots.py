@@ -1,4 +1,4 @@
-"""Tests of alnburden.plots: every figure kind is written as PDF + 300 dpi PNG."""
+"""Tests of alnburden.figures.plots: every figure kind is written as PDF + 300 dpi PNG."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 from test_evaluation import make_predictions
 
-from alnburden import cascade as cs
-from alnburden import evaluation as ev
-from alnburden import plots as pl
+from alnburden.evaluation import cascade as cs
+from alnburden.evaluation import tables as ev
+from alnburden.figures import plots as pl
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +120,8 @@ def test_nomogram_adapter_forms(tmp_path):
 
 
 def test_nomogram_from_modelling_stage_logistic_model(tmp_path):
-    """The modelling stage's combined.joblib: alnburden.clinical.LogisticModel."""
-    from alnburden.clinical import LogisticModel
+    """The modelling stage's combined.joblib: alnburden.modeling.clinical.LogisticModel."""
+    from alnburden.modeling.clinical import LogisticModel
 
     X, y, _ = _fit_data(seed=1)
     X["subtype"] = np.where(X["ki67"] > 40, "luminal_b", "luminal_a")

@@ -1,4 +1,4 @@
-"""Segmentation robustness (alnburden.robustness): perturbed masks and ICC."""
+"""Segmentation robustness (alnburden.extraction.robustness): perturbed masks and ICC."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import SimpleITK as sitk
 import yaml
 
-from alnburden.features import ExtractionError, RadiomicsExtractor
-from alnburden.robustness import (
+from alnburden.extraction.features import ExtractionError, RadiomicsExtractor
+from alnburden.extraction.robustness import (
     dice,
     extract_perturbed,
     extract_perturbed_cohort,

@@ -1,4 +1,4 @@
-"""Train-only feature selection transformers (alnburden.selection)."""
+"""Train-only feature selection transformers (alnburden.modeling.selection)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from alnburden.selection import (IccFilter, LassoSelector, MRMRSelector, SpearmanRedundancyFilter,
+from alnburden.modeling.selection import (IccFilter, LassoSelector, MRMRSelector, SpearmanRedundancyFilter,
                                  VarianceFilter, build_selection, icc_keep_list, plot_lasso_cv,
                                  plot_lasso_path)
 

@@ -13,9 +13,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
-from alnburden.features import RadiomicsExtractor
-from alnburden.learners import make_learner
-from alnburden.selection import build_selection
+from alnburden.extraction.features import RadiomicsExtractor
+from alnburden.modeling.learners import make_learner
+from alnburden.modeling.selection import build_selection
 from alnburden.simulate import simulate_cohort
 
 from test_config import ROOT

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from alnburden.split import stratified_split
+from alnburden.cohort.split import stratified_split
 
 
 def test_ratio_583_gives_408_175(clinical_cohort):

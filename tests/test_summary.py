@@ -1,4 +1,4 @@
-"""Tests of alnburden.summary (results/summary.md)."""
+"""Tests of alnburden.evaluation.summary (results/summary.md)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from test_evaluation import make_predictions
 
-from alnburden import cascade as cs
-from alnburden import evaluation as ev
-from alnburden import summary as sm
+from alnburden.evaluation import cascade as cs
+from alnburden.evaluation import tables as ev
+from alnburden.evaluation import summary as sm
 
 PUBLISHED_LU2026 = [
     {"level": "level1", "model": "radiomics", "set": "test", "auc": 0.79, "source": "Lu 2026"},

@@ -10,8 +10,8 @@ from scipy import stats
 
 from alnburden.io import write_table
 from alnburden.levels import Level
-from alnburden.split import stratified_split
-from alnburden.table1 import baseline_table, level_group_names
+from alnburden.cohort.split import stratified_split
+from alnburden.cohort.table1 import baseline_table, level_group_names
 
 
 @pytest.fixture(scope="module")

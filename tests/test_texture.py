@@ -1,4 +1,4 @@
-"""FastGLCM (alnburden.texture) against pyradiomics' own RadiomicsGLCM, feature by feature."""
+"""FastGLCM (alnburden.extraction.glcm) against pyradiomics' own RadiomicsGLCM, feature by feature."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import SimpleITK as sitk
 from radiomics.glcm import RadiomicsGLCM
 
-from alnburden.texture import FastGLCM
+from alnburden.extraction.glcm import FastGLCM
 
 #: Every GLCM feature pyradiomics computes by default (MCC included: it reads the matrix).
 FEATURES = sorted(RadiomicsGLCM.getFeatureNames())

@@ -9,7 +9,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from alnburden.features import n_shards_for
+from alnburden.extraction.features import n_shards_for
 from alnburden.levels import levels_from_config
 from alnburden.simulate import EffectSizes
 

@@ -249,7 +249,7 @@ def plot_cohort_examples(manifest_path: str | Path, out_path: str | Path, n_per_
     """
     import matplotlib.pyplot as plt
 
-    from alnburden.io import save_figure
+    from alnburden.figures.style import save_figure
 
     manifest_path = Path(manifest_path)
     m = pd.read_csv(manifest_path)

@@ -34,7 +34,7 @@ class EffectSizes:
     oracle AUCs comfortably above the published ones (Lu et al. 2026). Use
     :meth:`replace` to derive a variant, e.g. ``EffectSizes().replace(image_signal=0.8)``.
 
-    Calibration against the full pipeline (``python -m alnburden.calibrate``, the whole
+    Calibration against the full pipeline (``python -m alnburden.tools.calibrate``, the whole
     default study per seed; the table is in README): ``pos_latent`` 1.8 -> 1.4 (1.8 gave
     level-1 radiomics 0.833, too strong), then ``high_latent_high_ki67`` 1.4 -> 1.15 (1.4 gave
     the level-2 combined AUC in high Ki-67 tumours 0.751 against the published 0.68), then the

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from alnburden import evaluation as ev
+from alnburden.evaluation import tables as ev
 
 logger = logging.getLogger(__name__)
 

@@ -57,7 +57,7 @@ def split_strata(cohort: pd.DataFrame,
     absent = [n for n in names if n not in cohort]
     if absent:
         raise ValueError(f"cohort has no label column(s) {absent}; validate the manifest with "
-                         "these levels first (alnburden.cohort.validate_manifest adds them)")
+                         "these levels first (alnburden.cohort.manifest.validate_manifest adds them)")
     parts = [n + "=" + pd.to_numeric(cohort[n], errors="coerce").astype("Int64").astype(str)
              .replace("<NA>", "NA") for n in names]
     strata = parts[0]

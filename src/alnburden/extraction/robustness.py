@@ -3,7 +3,7 @@
 For a subset of training patients each lesion mask is perturbed ``n`` times (erosion by one
 pixel, dilation by one pixel, then smooth random contour perturbations), the peritumoral
 rings are recomputed from each perturbed mask, and every feature is re-measured on the SAME
-normalised, resampled and filtered images as the original (see :mod:`alnburden.features`).
+normalised, resampled and filtered images as the original (see :mod:`alnburden.extraction.features`).
 The original mask is "rater" 0, the perturbations raters 1..n. A feature whose intraclass
 correlation (ICC) across these raters is below the threshold is not reproducible under
 plausible re-segmentation and is dropped before feature selection.
@@ -22,8 +22,8 @@ import pandas as pd
 import SimpleITK as sitk
 from scipy import ndimage
 
-from alnburden.features import ExtractionError, RadiomicsExtractor, features_frame
-from alnburden.regions import region_masks
+from alnburden.extraction.features import ExtractionError, RadiomicsExtractor, features_frame
+from alnburden.extraction.regions import region_masks
 
 logger = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ def extract_robustness_shard(cohort: pd.DataFrame, split: pd.DataFrame, shard: i
     The ICC patients are drawn from the TRAINING set only (``split``), so nothing about the
     test patients informs which features are kept.
     """
-    from alnburden.features import RadiomicsExtractor, shard_rows, write_features
+    from alnburden.extraction.features import RadiomicsExtractor, shard_rows, write_features
 
     train_ids = split.loc[split["set"] == "train", "patient_id"].astype(str)
     chosen = set(select_patients(train_ids, fraction, seed))

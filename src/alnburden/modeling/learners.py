@@ -2,7 +2,7 @@
 
 Each learner receives the output of the selection Pipeline (z-scored radiomic features,
 typically 3-30 columns) and is tuned by the repeated stratified CV of
-:mod:`alnburden.modeling` (ROC AUC). The grids are deliberately small (2-4 points): with a
+:mod:`alnburden.modeling.level_fit` (ROC AUC). The grids are deliberately small (2-4 points): with a
 few hundred training patients, wide grids mostly tune noise, and the default study tunes
 6 learners x 2 levels x 10 folds in about a minute on 2 cores.
 

@@ -3,7 +3,7 @@
 :func:`validate_manifest` reads the manifest CSV (one row per patient, paths relative to
 the manifest's folder), checks every row against the manifest schema
 (``workflow/schemas/manifest.schema.yaml``, extended with the config's clinical variables),
-checks every image/mask pair on disk (:mod:`alnburden.checks`) and returns the typed cohort
+checks every image/mask pair on disk (:mod:`alnburden.cohort.files`) and returns the typed cohort
 (the ``results/cohort/cohort.csv`` contract). On any problem it raises
 :class:`CohortValidationError`, whose report lists every problem of every row with its fix.
 Nothing the user provided is ever written: files are only opened for reading.
@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from alnburden.checks import NO_SPACING_SUFFIXES, carries_spacing, check_image_pair
+from alnburden.cohort.files import NO_SPACING_SUFFIXES, carries_spacing, check_image_pair
 from alnburden.io import write_table
+from alnburden.schemas import MANIFEST_SCHEMA, load_schema
 from alnburden.levels import (NODE_COUNT, Level, add_level_labels, levels_from_config,
                               nodal_class, parse_rule, rule_columns)
 
@@ -46,9 +47,6 @@ FIRST_DATA_ROW = 2
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a"})
 #: Manifest columns with a fixed meaning (clinical variables may not reuse these names).
 BASE_COLUMNS = ("patient_id", "image", "mask", "pixel_spacing_mm", "n_positive_nodes")
-#: Default location of the manifest row schema (repository layout).
-DEFAULT_SCHEMA = (Path(__file__).resolve().parents[2] / "workflow" / "schemas"
-                  / "manifest.schema.yaml")
 #: Relative tolerance between a manifest pixel_spacing_mm and the spacing stored in the file.
 SPACING_RTOL = 1e-4
 
@@ -136,13 +134,13 @@ def write_validation_report(report: pd.DataFrame | None, path: str | Path) -> No
 
 
 def load_manifest_schema(path: str | Path | None = None) -> dict:
-    """Read the manifest row schema (``workflow/schemas/manifest.schema.yaml`` by default)."""
-    path = Path(path) if path is not None else DEFAULT_SCHEMA
+    """Read the manifest row schema: ``path``, or the one shipped in :mod:`alnburden.schemas`."""
+    if path is None:
+        return load_schema(MANIFEST_SCHEMA)
+    path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(
-            f"manifest schema {path} not found; pass schema= the path of "
-            "workflow/schemas/manifest.schema.yaml of the alnburden repository"
-        )
+        raise FileNotFoundError(f"manifest schema {path} not found; leave schema= empty to use "
+                                "the one shipped with alnburden")
     return yaml.safe_load(path.read_text())
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alnburden import evaluation as ev
+from alnburden.evaluation import tables as ev
 
 #: The in-silico disclaimer written at the top of every summary of a simulated cohort.
 SIMULATION_STATEMENT = (
@@ -246,9 +246,9 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
     Parameters
     ----------
     perf
-        Performance table (:func:`alnburden.evaluation.performance_table`).
+        Performance table (:func:`alnburden.evaluation.tables.performance_table`).
     subgroups
-        Ki-67 subgroup table (:func:`alnburden.evaluation.subgroup_table`) or None.
+        Ki-67 subgroup table (:func:`alnburden.evaluation.tables.subgroup_table`) or None.
     published
         The config's ``published`` list (shape in the module docstring); may be empty.
     path

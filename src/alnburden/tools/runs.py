@@ -1,7 +1,7 @@
 """Run the whole workflow, unchanged, into a folder of its own (calibration, benchmarks).
 
-The tools that measure the study over seeds (:mod:`alnburden.calibrate`) or over cohort
-sizes (:mod:`alnburden.bench`) do not re-implement it: they write a copy of the config
+The tools that measure the study over seeds (:mod:`alnburden.tools.calibrate`) or over cohort
+sizes (:mod:`alnburden.tools.bench`) do not re-implement it: they write a copy of the config
 with a few keys changed into ``<out_dir>/config.yaml`` and run ``snakemake`` there, so
 what they measure is exactly what ``snakemake --cores N`` does.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_CONFIG = ROOT / "config" / "config.yaml"
 
 

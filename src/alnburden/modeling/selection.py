@@ -523,8 +523,8 @@ def plot_lasso_path(selector: LassoSelector, path: str | Path, feature_names=Non
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .io import save_figure
-    from .plots import figure_style
+    from alnburden.figures.style import save_figure
+    from alnburden.figures.plots import figure_style
 
     check_is_fitted(selector, "coef_path_")
     names = _lasso_names(selector, feature_names)
@@ -563,8 +563,8 @@ def plot_lasso_cv(selector: LassoSelector, path: str | Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .io import save_figure
-    from .plots import figure_style
+    from alnburden.figures.style import save_figure
+    from alnburden.figures.plots import figure_style
 
     check_is_fitted(selector, "cv_scores_")
     logc = np.log10(selector.Cs_)

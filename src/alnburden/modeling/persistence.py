@@ -5,7 +5,7 @@ Layout of ``results/{level}/models/``:
 * ``radiomics.joblib`` and ``<learner>.joblib``: a :class:`~sklearn.pipeline.Pipeline`
   ``[("selection", <fitted selection Pipeline>), ("learner", <fitted learner>)]`` that takes
   the radiomics table's columns (it checks their names) and returns probabilities;
-* ``clinical.joblib`` and ``combined.joblib``: :class:`alnburden.clinical.LogisticModel`
+* ``clinical.joblib`` and ``combined.joblib``: :class:`alnburden.modeling.clinical.LogisticModel`
   holding the column coding (ordinal numeric, categorical one-hot) and the coefficients;
   the combined model reads a ``rad_score`` column, computed by :func:`predict_patients`
   from ``radiomics.joblib``;

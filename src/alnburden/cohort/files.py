@@ -1,4 +1,4 @@
-"""File-level checks of one patient's image and mask (used by :mod:`alnburden.cohort`).
+"""File-level checks of one patient's image and mask (used by :mod:`alnburden.cohort.manifest`).
 
 Every check is read-only: files are opened with SimpleITK and never written. A check
 returns a list of :class:`Problem` (column, problem, fix) rather than raising, so that the
@@ -127,7 +127,7 @@ def _geometry_problems(image: sitk.Image, mask: sitk.Image, image_name: str, mas
     A raster mask (PNG...) takes the image's grid, so only its size matters. A mask that
     stores a geometry (NRRD, NIfTI...) must lie on the image's grid: the file's spacing and
     origin for an image that stores them, ``pixel_spacing_mm`` and origin 0 for a raster
-    image (the way :func:`alnburden.imaging.read_mask` places it).
+    image (the way :func:`alnburden.io.images.read_mask` places it).
     """
     out: list[Problem] = []
     size_i, size_m = _squeeze_size(image.GetSize()), _squeeze_size(mask.GetSize())
@@ -249,10 +249,10 @@ def check_image_pair(image_path: Path, mask_path: Path, image_name: str, mask_na
     Notes
     -----
     The image's pixel values are not checked (grey, grey+alpha, RGB and RGBA images are
-    accepted: :func:`alnburden.imaging.read_image` converts them to luminance); only its
+    accepted: :func:`alnburden.io.images.read_image` converts them to luminance); only its
     readability, channels and geometry. A mask is binary when it holds at most 2 distinct
     values (per channel for a colour mask); any non-zero value (in any channel) is lesion,
-    as in :func:`alnburden.imaging.read_mask`. Components use 8-connectivity (2D). A mask
+    as in :func:`alnburden.io.images.read_mask`. Components use 8-connectivity (2D). A mask
     that stores a geometry (not PNG/JPEG) must match the image's spacing and origin (and
     direction) within :data:`GEOMETRY_TOLERANCE` of a pixel.
     """

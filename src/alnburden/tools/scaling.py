@@ -1,6 +1,6 @@
 """End-to-end timing of the study: one run, and runs over cohort sizes (scaling).
 
-A run is the real workflow (:func:`alnburden.runs.run_workflow`) on the default config
+A run is the real workflow (:func:`alnburden.tools.runs.run_workflow`) on the default config
 with only the simulated cohort size changed, started from an empty results folder. Its
 wall time is split into three stages from the files it wrote:
 
@@ -12,7 +12,7 @@ wall time is split into three stages from the files it wrote:
     -> the end of the run (ICC, models, evaluation, figures, report).
 
 Per-rule times come from Snakemake's ``benchmark:`` files
-(:func:`alnburden.bench.rule_breakdown`).
+(:func:`alnburden.tools.bench.rule_breakdown`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from alnburden.io import save_figure, write_table
-from alnburden.runs import DEFAULT_CONFIG, run_workflow, study_config
+from alnburden.figures.style import save_figure
+from alnburden.io import write_table
+from alnburden.tools.runs import DEFAULT_CONFIG, run_workflow, study_config
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def time_study(n_patients: int, out_dir: str | Path, cores: int,
         ``n_patients, cores, wall_s, s_per_patient`` and the stages of :func:`stage_times`;
         the per-rule breakdown (also written to ``results/benchmarks/rules.csv``).
     """
-    from alnburden.bench import rule_breakdown
+    from alnburden.tools.bench import rule_breakdown
 
     out_dir = Path(out_dir)
     if fresh:

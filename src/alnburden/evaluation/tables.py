@@ -13,7 +13,7 @@ The predictions table has one row per patient x level x set x model::
 ``set`` is ``train`` (apparent: the final model scoring its own training patients),
 ``cv`` (out-of-fold predictions on the training patients) or ``test``. Any other set
 (e.g. ``cascade``, the level-2 model scoring every test patient for the hierarchical
-cascade, see :mod:`alnburden.cascade`) is ignored by the tables here.
+cascade, see :mod:`alnburden.evaluation.cascade`) is ignored by the tables here.
 
 Operating points
 ----------------

@@ -4,9 +4,9 @@ Runs the whole default study (the real workflow, unchanged) once per seed, with 
 simulator's seed and the split's seed set to that seed, and tabulates every published number
 (mean, SD, min, max over seeds) beside the published value::
 
-    python -m alnburden.calibrate --seeds 1 2 3 4 5 --cores 2
-    python -m alnburden.calibrate --seeds 1 2 3 --effect high_latent_low_ki67=3.5 --out DIR
-    python -m alnburden.calibrate --oracle --effect high_latent_low_ki67=3.5   # seconds
+    python -m alnburden.tools.calibrate --seeds 1 2 3 4 5 --cores 2
+    python -m alnburden.tools.calibrate --seeds 1 2 3 --effect high_latent_low_ki67=3.5 --out DIR
+    python -m alnburden.tools.calibrate --oracle --effect high_latent_low_ki67=3.5   # seconds
 
 Writes ``results/calibration/seed_<k>/`` (one full run each), and
 ``results/calibration/calibration.{csv,md}``. The generator's effect sizes live in
@@ -25,16 +25,16 @@ import pandas as pd
 import yaml
 
 from alnburden.io import write_table
-from alnburden.runs import DEFAULT_CONFIG, run_workflow, study_config
+from alnburden.tools.runs import DEFAULT_CONFIG, run_workflow, study_config
 from alnburden.simulate.effects import parse_effect_overrides
-from alnburden.summary import check_published, comparison_table
+from alnburden.evaluation.summary import check_published, comparison_table
 
 
 def published_numbers(perf: pd.DataFrame, subgroups: pd.DataFrame,
                       published: list[dict]) -> list[dict]:
     """This run's AUC for each published entry (level, model, set, optional Ki-67 subgroup).
 
-    The matching is :func:`alnburden.summary.comparison_table`'s (the one behind
+    The matching is :func:`alnburden.evaluation.summary.comparison_table`'s (the one behind
     ``results/summary.md``); this only names each number for the calibration table.
     """
     entries = check_published(published)

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alnburden import evaluation as ev
-from alnburden.io import save_figure
+from alnburden.evaluation import tables as ev
+from alnburden.figures.style import save_figure
 from alnburden.stats import calibration as _cal
 
 logger = logging.getLogger(__name__)
@@ -392,7 +392,7 @@ def plot_dca(dca: pd.DataFrame, level: str, path: str | Path, sets: Sequence[str
     Parameters
     ----------
     dca
-        Output of :func:`alnburden.evaluation.dca_table`.
+        Output of :func:`alnburden.evaluation.tables.dca_table`.
     level
         Level name.
     path
@@ -511,7 +511,7 @@ def plot_subgroups_forest(table: pd.DataFrame, path: str | Path,
     Parameters
     ----------
     table
-        Output of :func:`alnburden.evaluation.subgroup_table`.
+        Output of :func:`alnburden.evaluation.tables.subgroup_table`.
     path
         Output path (PDF + PNG).
     level_labels
@@ -592,12 +592,12 @@ def plot_cascade(confusion: pd.DataFrame, path: str | Path,
     Parameters
     ----------
     confusion
-        First output of :func:`alnburden.cascade.cascade_table` (``true_class`` then one
+        First output of :func:`alnburden.evaluation.cascade.cascade_table` (``true_class`` then one
         column per predicted class, then ``total``).
     path
         Output path (PDF + PNG).
     metrics
-        Second output of :func:`alnburden.cascade.cascade_table` (one row); accuracy and
+        Second output of :func:`alnburden.evaluation.cascade.cascade_table` (one row); accuracy and
         weighted kappa are printed under the title.
     title
         Figure title.
@@ -672,12 +672,12 @@ def _get(obj, *names, default=None):
 
 def nomogram_from_model(obj, ranges: Mapping | None = None, labels: Mapping | None = None,
                         kinds: Mapping | None = None, training_data: pd.DataFrame | None = None):
-    """Build an :class:`alnburden.nomogram.Nomogram` from a saved combined model.
+    """Build an :class:`alnburden.modeling.nomogram.Nomogram` from a saved combined model.
 
     Accepted forms (tried in this order; ``ranges`` etc. passed here override the
     model's own):
 
-    0. the modelling stage's :class:`alnburden.clinical.LogisticModel` (``variables``,
+    0. the modelling stage's :class:`alnburden.modeling.clinical.LogisticModel` (``variables``,
        ``terms_``, ``coef_`` with the intercept first): continuous predictors take their
        range from the model's ``ranges_`` attribute when it has one, else from
        ``training_data`` (the training rows with the model's input columns, e.g.
@@ -701,7 +701,7 @@ def nomogram_from_model(obj, ranges: Mapping | None = None, labels: Mapping | No
     ValueError
         If the object is none of these or no predictor ranges are available.
     """
-    from alnburden.nomogram import Nomogram
+    from alnburden.modeling.nomogram import Nomogram
 
     if hasattr(obj, "nomogram") and callable(obj.nomogram):
         return obj.nomogram()
@@ -772,7 +772,7 @@ def _logistic_model_parts(model, training_data: pd.DataFrame | None) -> dict:
                     "pass training_data (the training rows with the model's input columns) "
                     "or save the model with a ranges_ attribute")
             if design is None:
-                from alnburden.clinical import design_matrix
+                from alnburden.modeling.clinical import design_matrix
 
                 design = design_matrix(training_data, list(model.variables))
             col = design[name].dropna()

@@ -2,20 +2,20 @@
 
 One command runs them all (34 min on an idle 2-core machine) and writes ``results/benchmarks/``::
 
-    python -m alnburden.bench all --cores 2
+    python -m alnburden.tools.bench all --cores 2
 
 or one at a time:
 
-``python -m alnburden.bench extraction --source insilico|busbra --n 40 --cores 2``
+``python -m alnburden.tools.bench extraction --source insilico|busbra --n 40 --cores 2``
     times, on the same ``n`` images and with the same number of worker processes, the
     workload of the radiomics stage for one patient -- lesion + peritumoral ring for the
     original mask and for ``--n-perturbations`` perturbed masks (the robustness ICC step) --
     done three ways:
 
     ``shared``
-        :func:`alnburden.robustness.extract_perturbed`, as the workflow runs it: the image
+        :func:`alnburden.extraction.robustness.extract_perturbed`, as the workflow runs it: the image
         is read, normalised, resampled and filtered once; every region of every mask is
-        measured on it, GLCM through :class:`alnburden.texture.FastGLCM`.
+        measured on it, GLCM through :class:`alnburden.extraction.glcm.FastGLCM`.
     ``shared_stock_glcm``
         the same with stock pyradiomics GLCM (``fast_glcm=False``): what sharing alone gives.
     ``plain``
@@ -27,14 +27,14 @@ or one at a time:
     images/s, the speed-up and the largest relative feature difference from ``plain`` on
     the first image. ``--source insilico`` uses the simulator; ``--source busbra`` the first
     ``n`` BUS-BRA images (no spacing recorded: 0.1 mm assumed).
-``python -m alnburden.bench study --cores 2``
+``python -m alnburden.tools.bench study --cores 2``
     the default study (583 patients) from scratch in ``<out>/study/``: wall time, its stages
     (cohort / extraction / after extraction) and the per-rule breakdown -> ``study.csv``,
     ``study/results/benchmarks/rules.csv``.
-``python -m alnburden.bench scaling --sizes 150 300 600 1200 --cores 2``
+``python -m alnburden.tools.bench scaling --sizes 150 300 600 1200 --cores 2``
     the study at each size -> ``scaling.csv`` and ``scaling.pdf/png`` (time per patient by
     stage: flat means linear scaling).
-``python -m alnburden.bench rules --results results``
+``python -m alnburden.tools.bench rules --results results``
     the per-rule breakdown of any finished run.
 """
 
@@ -53,14 +53,14 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
-from alnburden.features import RadiomicsExtractor
+from alnburden.extraction.features import RadiomicsExtractor
 from alnburden.io import write_table
-from alnburden.regions import region_masks
-from alnburden.robustness import extract_perturbed, patient_rng, perturb_masks
+from alnburden.extraction.regions import region_masks
+from alnburden.extraction.robustness import extract_perturbed, patient_rng, perturb_masks
 
 logger = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BUSBRA_DEFAULT = ROOT.parent / "shared" / "data" / "busbra"
 BUSBRA_SPACING_MM = 0.1
 SEED = 2026
@@ -286,7 +286,7 @@ def _extraction(args) -> None:
 
 
 def _study(args) -> None:
-    from alnburden.scaling import time_study
+    from alnburden.tools.scaling import time_study
 
     row, rules = time_study(args.patients, Path(args.out) / "study", args.cores)
     table = pd.DataFrame([row])
@@ -297,13 +297,13 @@ def _study(args) -> None:
 
 
 def _scaling(args) -> None:
-    from alnburden.scaling import bench_scaling
+    from alnburden.tools.scaling import bench_scaling
 
     _print(bench_scaling(args.sizes, args.cores, args.out), ".3f")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m alnburden.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m alnburden.tools.bench", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     commands = {
         "extraction": sub.add_parser("extraction", help="shared vs plain pyradiomics extraction"),

@@ -1,63 +1,9 @@
-"""Writing tables and figures in the project's publication formats.
-
-Every table is written as CSV (machine-readable, the contract) plus a Markdown copy
-(readable); every figure as a vector PDF plus a 300 dpi PNG.
-"""
+"""Routing the package's and pyradiomics' logging into a rule's log file."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-
-import pandas as pd
-
-FIGURE_DPI = 300
-
-
-def write_table(df: pd.DataFrame, csv_path: str | Path, md_path: str | Path | None = None,
-                float_format: str = "%.6g", title: str | None = None) -> None:
-    """Write ``df`` to ``csv_path`` and a Markdown copy.
-
-    Parameters
-    ----------
-    df
-        The table. Its index is not written (reset it first if it carries data).
-    csv_path
-        Destination CSV.
-    md_path
-        Destination Markdown; defaults to ``csv_path`` with suffix ``.md``.
-    float_format
-        printf-style format of floats in both copies (stable across runs).
-    title
-        Optional heading written above the Markdown table.
-    """
-    csv_path = Path(csv_path)
-    md_path = Path(md_path) if md_path is not None else csv_path.with_suffix(".md")
-    csv_path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(csv_path, index=False, float_format=float_format, lineterminator="\n")
-    md = df.to_markdown(index=False, floatfmt=float_format.lstrip("%"))
-    if title:
-        md = f"# {title}\n\n{md}"
-    md_path.write_text(md + "\n")
-
-
-def save_figure(fig, path: str | Path, dpi: int = FIGURE_DPI) -> list[Path]:
-    """Save a matplotlib figure as ``<stem>.pdf`` and ``<stem>.png`` (``dpi``).
-
-    ``path`` may carry either suffix (or none); both files are written next to each
-    other and the figure is closed. Metadata carrying dates is stripped so that two
-    runs write identical PDFs.
-    """
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    stem = path.with_suffix("") if path.suffix in {".pdf", ".png", ".svg"} else path
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    out = [stem.with_suffix(".pdf"), stem.with_suffix(".png")]
-    fig.savefig(out[0], bbox_inches="tight", metadata={"CreationDate": None, "ModDate": None})
-    fig.savefig(out[1], dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return out
 
 
 class RepeatedMessageFilter(logging.Filter):
@@ -121,9 +67,3 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
     logging.getLogger("pykwalify").setLevel(logging.WARNING)  # "validation.valid" per load
     logging.captureWarnings(True)
     return logging.getLogger("alnburden")
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read one of the workflow's CSV tables, keeping ``patient_id`` as text (``"007"``
-    must not become ``7``)."""
-    return pd.read_csv(path, dtype={"patient_id": str})

@@ -5,11 +5,11 @@
 1. restrict the cohort to the level's population and split it into train / test rows
    (``split.csv``); only training rows are used below, the test rows are predicted once;
 2. **clinical predictors**: univariable then multivariable logistic regression on train
-   (:mod:`alnburden.clinical`); the ``clinical`` model is a logistic regression on the
+   (:mod:`alnburden.modeling.clinical`); the ``clinical`` model is a logistic regression on the
    independent predictors;
 3. **learner tuning**: every learner of ``models.learners`` is tuned by stratified
    ``cv_folds`` x ``cv_repeats`` cross-validation (ROC AUC) of the Pipeline
-   selection + learner. The selection (:func:`alnburden.selection.build_selection`) is
+   selection + learner. The selection (:func:`alnburden.modeling.selection.build_selection`) is
    refitted on the training part of every fold; because it does not depend on the learner,
    it is fitted ONCE per fold and shared by every learner and grid point of that fold (same
    result as ``GridSearchCV`` on the Pipeline, about 16 times less selection work);
@@ -48,12 +48,12 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from . import selection as _selection
-from .clinical import LogisticModel, select_clinical_predictors
-from .io import write_table
-from .learners import grid_points, make_learner
-from .levels import NODE_COUNT, Level, nodal_class, parse_rule
-from .persistence import (RAD_SCORE_EPS, library_versions, predict_models, rad_score,
+from alnburden.modeling import selection as _selection
+from alnburden.modeling.clinical import LogisticModel, select_clinical_predictors
+from alnburden.io import write_table
+from alnburden.modeling.learners import grid_points, make_learner
+from alnburden.levels import NODE_COUNT, Level, nodal_class, parse_rule
+from alnburden.modeling.persistence import (RAD_SCORE_EPS, library_versions, predict_models, rad_score,
                           save_model, write_model_card)
 
 logger = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ def tune_learners(selection: Pipeline, learners: dict[str, tuple], X: pd.DataFra
         Unfitted selection Pipeline (refitted on the training part of every fold).
     learners
         Name -> ``(estimator, param_grid)`` as returned by
-        :func:`alnburden.learners.make_learner`.
+        :func:`alnburden.modeling.learners.make_learner`.
     X, y
         Training features (DataFrame with feature names) and 0/1 labels.
     cv

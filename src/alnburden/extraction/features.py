@@ -58,8 +58,8 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
-from alnburden.imaging import apply_component_policy, read_image, read_mask
-from alnburden.regions import region_masks
+from alnburden.io.images import apply_component_policy, read_image, read_mask
+from alnburden.extraction.regions import region_masks
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class RadiomicsExtractor:
     components
         Connected-components policy of the lesion mask: ``"keep_all"`` or ``"largest"``.
     fast_glcm
-        Compute GLCM features with :class:`alnburden.texture.FastGLCM` (pyradiomics' GLCM
+        Compute GLCM features with :class:`alnburden.extraction.glcm.FastGLCM` (pyradiomics' GLCM
         with its two ``O(Ng^3)`` steps done in ``O(Ng^2)``; equal to pyradiomics up to
         summation order, ~1e-13 relative). ``False`` uses stock pyradiomics throughout.
 
@@ -256,7 +256,7 @@ class RadiomicsExtractor:
             return ex.computeFeatures(image, mask, image_type, **settings)
         from radiomics import getFeatureClasses
 
-        from alnburden.texture import FastGLCM
+        from alnburden.extraction.glcm import FastGLCM
 
         classes = {**getFeatureClasses(), "glcm": FastGLCM}
         out: dict = collections.OrderedDict()
@@ -335,7 +335,7 @@ class RadiomicsExtractor:
         Parameters
         ----------
         image_path, mask_path
-            Image and lesion mask files (see :mod:`alnburden.imaging`).
+            Image and lesion mask files (see :mod:`alnburden.io.images`).
         spacing_mm
             Pixel spacing (mm) for files without one (PNG/JPEG).
         extra_masks

@@ -1,0 +1,49 @@
+"""The JSON schemas of the config and of a manifest row, shipped inside the package.
+
+They are the one place where config keys, their meaning and their defaults are written:
+``workflow/schemas/`` links to these files for Snakemake's ``validate``, and Python code reads
+defaults through :func:`section_defaults` instead of repeating them.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+CONFIG_SCHEMA = "config.schema.yaml"
+MANIFEST_SCHEMA = "manifest.schema.yaml"
+
+
+@lru_cache(maxsize=None)
+def _load(name: str) -> dict:
+    return yaml.safe_load(resources.files(__name__).joinpath(name).read_text())
+
+
+def load_schema(name: str) -> dict:
+    """A fresh copy of the schema ``name`` (:data:`CONFIG_SCHEMA` or :data:`MANIFEST_SCHEMA`)."""
+    try:
+        return copy.deepcopy(_load(name))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no schema {name!r} in alnburden.schemas; use "
+                                f"{CONFIG_SCHEMA!r} or {MANIFEST_SCHEMA!r}") from None
+
+
+def section_defaults(section: str) -> dict:
+    """Defaults of the config section ``section`` (e.g. ``"models"``), from the config schema.
+
+    Every property of the section that the schema gives a ``default`` is returned; the dict is
+    a copy the caller may change.
+    """
+    props = _load(CONFIG_SCHEMA)["properties"]
+    if section not in props:
+        raise KeyError(f"config schema has no section {section!r}; sections: {sorted(props)}")
+    return {key: copy.deepcopy(spec["default"])
+            for key, spec in props[section].get("properties", {}).items() if "default" in spec}
+
+
+def with_defaults(section: str, given: dict | None) -> dict:
+    """``given`` (a config section, possibly partial or None) over the schema's defaults."""
+    return {**section_defaults(section), **(given or {})}

@@ -21,7 +21,7 @@ def data():
     return X[:160], y[:160], X[160:], y[160:]
 
 
-@pytest.mark.parametrize("name", LEARNERS)
+@pytest.mark.parametrize("name", list(LEARNERS))
 def test_every_learner_fits_predicts_and_is_seeded(name, data):
     X, y, Xv, yv = data
     est, grid = make_learner(name, random_state=3)
@@ -37,8 +37,25 @@ def test_every_learner_fits_predicts_and_is_seeded(name, data):
         probs.append(p[:, 1])
     np.testing.assert_array_equal(probs[0], probs[1])
     assert roc_auc_score(yv, probs[0]) > 0.7
-    for params in points:  # every grid point is a valid parameter setting
-        clone(est).set_params(**params)
+    for params in points:  # every grid point names parameters of the estimator, as set
+        got = clone(est).set_params(**params).get_params()
+        assert {k: got[k] for k in params} == params
+
+
+def test_registry_is_the_schema_enum():
+    """``models.learners`` in the config schema accepts exactly the registry's learners."""
+    from alnburden.schemas import CONFIG_SCHEMA, load_schema, section_defaults
+
+    items = load_schema(CONFIG_SCHEMA)["properties"]["models"]["properties"]["learners"]["items"]
+    assert list(items["enum"]) == list(LEARNERS)
+    assert set(section_defaults("models")["learners"]) <= set(LEARNERS)
+
+
+def test_registry_entries_are_complete():
+    colors = [lr.color for lr in LEARNERS.values()]
+    assert len(set(colors)) == len(colors), "every learner has its own colour"
+    for name, lr in LEARNERS.items():
+        assert lr.name == name and lr.label and lr.color.startswith("#")
 
 
 def test_unknown_learner():

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from alnburden.evaluation import tables as ev
+from alnburden.formatting import fmt_ci, fmt_number, fmt_p
 
 #: The in-silico disclaimer written at the top of every summary of a simulated cohort.
 SIMULATION_STATEMENT = (
@@ -74,27 +75,9 @@ def _note(x) -> str:
     return x.strip() if isinstance(x, str) else ""
 
 
-def _f(x: float, digits: int = 2) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
-
-
-def _ci(est: float, lo: float, hi: float, digits: int = 2) -> str:
-    if not np.isfinite(est):
-        return "n/a"
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return _f(est, digits)
-    return f"{est:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})"
-
-
 def _pub(x: float) -> str:
     """A published value with the digits it was published with (0.9 -> 0.90, 0.857)."""
     return f"{x:.3f}" if round(x, 2) != round(x, 3) else f"{x:.2f}"
-
-
-def _p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "n/a"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def comparison_table(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
@@ -174,7 +157,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
             inside = r["published_in_ci"]
             rows.append([_level_name(r["level"], level_labels), r["model"], r["set"],
                          r["subgroup"].replace(">=", "≥") or "all",
-                         _pub(r["published_auc"]), _ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]),
+                         _pub(r["published_auc"]), fmt_ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]),
                          "n/a" if not np.isfinite(r["difference"]) else f"{r['difference']:+.2f}",
                          "n/a" if pd.isna(inside) else ("yes" if inside else "no"),
                          r["source"] or "", r["note"] or ""])
@@ -196,10 +179,10 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                 continue
             rows.append([_level_name(r["level"], level_labels), r["model"], r["set"],
                          f"{int(r['n'])} ({int(r['events'])})",
-                         _ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]), _f(r["cutoff"], 3),
-                         _ci(r["sensitivity"], r["sensitivity_ci_low"], r["sensitivity_ci_high"]),
-                         _ci(r["specificity"], r["specificity_ci_low"], r["specificity_ci_high"]),
-                         _ci(r["accuracy"], r["accuracy_ci_low"], r["accuracy_ci_high"])])
+                         fmt_ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]), fmt_number(r["cutoff"], 3),
+                         fmt_ci(r["sensitivity"], r["sensitivity_ci_low"], r["sensitivity_ci_high"]),
+                         fmt_ci(r["specificity"], r["specificity_ci_low"], r["specificity_ci_high"]),
+                         fmt_ci(r["accuracy"], r["accuracy_ci_low"], r["accuracy_ci_high"])])
         parts += [_md_table(["Level", "Model", "Set", "n (events)", "AUC (95% CI)", "Cutoff",
                              "Sensitivity", "Specificity", "Accuracy"], rows), ""]
 
@@ -208,7 +191,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
         if not d.empty:
             parts += ["## Paired DeLong tests (test set)", ""]
             rows = [[_level_name(r["level"], level_labels), f"{r['model_a']} vs {r['model_b']}",
-                     _f(r["auc_a"]), _f(r["auc_b"]), _f(r["z"]), _p(r["p"])]
+                     fmt_number(r["auc_a"]), fmt_number(r["auc_b"]), fmt_number(r["z"]), fmt_p(r["p"])]
                     for _, r in d.iterrows()]
             parts += [_md_table(["Level", "Comparison", "AUC A", "AUC B", "z", "P"], rows), ""]
 
@@ -216,7 +199,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
         parts += ["## Ki-67 subgroups (test set)", ""]
         rows = [[_level_name(r["level"], level_labels), r["model"],
                  str(r["subgroup"]).replace(">=", "≥"), f"{int(r['n'])} ({int(r['events'])})",
-                 _ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]), _p(r["p_difference"]),
+                 fmt_ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]), fmt_p(r["p_difference"]),
                  _note(r.get("note"))]
                 for _, r in subgroups.iterrows()]
         parts += [_md_table(["Level", "Model", "Subgroup", "n (events)", "AUC (95% CI)",
@@ -228,9 +211,9 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
         parts += ["## Hierarchical cascade (test set)", "",
                   f"N0 / N1-2 / N≥3 from level 1 then level 2 (combined models): "
                   f"n = {int(m['n'])}, accuracy "
-                  f"{_ci(m['accuracy'], m['accuracy_ci_low'], m['accuracy_ci_high'])}, "
-                  f"Cohen's kappa {_f(m['kappa'])}, linear-weighted {_f(m['kappa_linear'])}, "
-                  f"quadratic-weighted {_f(m['kappa_quadratic'])}."
+                  f"{fmt_ci(m['accuracy'], m['accuracy_ci_low'], m['accuracy_ci_high'])}, "
+                  f"Cohen's kappa {fmt_number(m['kappa'])}, linear-weighted {fmt_number(m['kappa_linear'])}, "
+                  f"quadratic-weighted {fmt_number(m['kappa_quadratic'])}."
                   + (f" Note: {note}." if note else ""), ""]
     return "\n".join(parts).rstrip() + "\n"
 

@@ -24,23 +24,21 @@ import pandas as pd
 
 from alnburden.evaluation import tables as ev
 from alnburden.figures.style import save_figure
+from alnburden.formatting import FIGURE_DASH, fmt_ci
+from alnburden.modeling.learners import LEARNERS
 from alnburden.stats import calibration as _cal
 
 logger = logging.getLogger(__name__)
 
-#: Colour of every model / strategy (Okabe-Ito palette, colour-blind safe).
+#: Colour of the study's models and reference strategies (Okabe-Ito palette, colour-blind
+#: safe); a learner's colour is its registry entry's (:data:`alnburden.modeling.learners.LEARNERS`).
 MODEL_COLORS: dict[str, str] = {
     "radiomics": "#0072B2",      # blue
     "clinical": "#009E73",       # bluish green
     "combined": "#D55E00",       # vermillion
     "treat_all": "#8C8C8C",      # grey
     "treat_none": "#000000",     # black
-    "logistic": "#E69F00",       # orange
-    "svm": "#56B4E9",            # sky blue
-    "knn": "#CC79A7",            # reddish purple
-    "random_forest": "#6A3D9A",  # purple
-    "lightgbm": "#A6761D",       # brown
-    "mlp": "#1B9E77",            # teal
+    **{lr.name: lr.color for lr in LEARNERS.values()},
 }
 _FALLBACK_COLORS = ("#332288", "#882255", "#44AA99", "#999933", "#AA4499", "#117733")
 
@@ -48,9 +46,7 @@ _FALLBACK_COLORS = ("#332288", "#882255", "#44AA99", "#999933", "#AA4499", "#117
 MODEL_LABELS: dict[str, str] = {
     "radiomics": "Radiomics", "clinical": "Clinical", "combined": "Combined",
     "treat_all": "Treat all", "treat_none": "Treat none",
-    "logistic": "Logistic regression", "svm": "SVM", "knn": "k-NN",
-    "random_forest": "Random forest", "lightgbm": "LightGBM", "mlp": "MLP",
-    "xgboost": "XGBoost", "decision_tree": "Decision tree", "naive_bayes": "Naive Bayes",
+    **{lr.name: lr.label for lr in LEARNERS.values()},
 }
 #: Display names of sets.
 SET_LABELS: dict[str, str] = {"train": "Training set, apparent", "cv": "Training set, out-of-fold",
@@ -120,15 +116,6 @@ def level_title(level: str, label: str | None = None) -> str:
     return f"Level {m.group(1)}" if m else level.replace("_", " ")
 
 
-def _fmt_ci(est: float, lo: float, hi: float, digits: int = 2) -> str:
-    """``0.90 (0.85-0.95)`` with an en dash; ``n/a`` for NaN."""
-    if not np.isfinite(est):
-        return "n/a"
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return f"{est:.{digits}f}"
-    return f"{est:.{digits}f} ({lo:.{digits}f}\u2013{hi:.{digits}f})"
-
-
 def _square_unit_axes(ax, xlabel: str, ylabel: str) -> None:
     ax.set_xlim(-0.01, 1.01)
     ax.set_ylim(-0.01, 1.01)
@@ -185,7 +172,7 @@ def _draw_roc_panel(ax, sub: pd.DataFrame, set_: str, models: Sequence[str],
             ax.fill_between(band["fpr"], band["lo"], band["hi"], step="post",
                             color=model_color(m), alpha=0.13, lw=0, zorder=1)
         ax.step(fpr, tpr, where="post", color=model_color(m), lw=1.5,
-                label=f"{name}: {_fmt_ci(auc, lo, hi)}")
+                label=f"{name}: {fmt_ci(auc, lo, hi, dash=FIGURE_DASH)}")
         if cutoffs is not None and np.isfinite(cutoffs.get(m, np.nan)):
             c = cutoffs[m]
             ax.plot(np.mean(p[y == 0] >= c), np.mean(p[y == 1] >= c), "o", ms=4,
@@ -562,7 +549,7 @@ def plot_subgroups_forest(table: pd.DataFrame, path: str | Path,
             ax.text(x_label + 0.02, y, text, transform=tr, va="center", ha="left", fontsize=8)
             ax.text(x_n, y, f"{int(r['n'])} ({int(r['events'])})", transform=tr,
                     va="center", ha="right", fontsize=8)
-            est = _fmt_ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"])
+            est = fmt_ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"], dash=FIGURE_DASH)
             if not np.isfinite(r["auc"]) and "AUC undefined" in str(r.get("note", "")):
                 est = "n/a (one class)"
             ax.text(x_auc, y, est, transform=tr, va="center", ha="right", fontsize=8)

@@ -48,6 +48,8 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from alnburden.formatting import fmt_ci, fmt_p
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["design_matrix", "fit_logit", "univariable_logistic", "multivariable_logistic",
@@ -287,18 +289,6 @@ def multivariable_logistic(df: pd.DataFrame, y, variables: list[dict]) -> pd.Dat
                  "method", "n", "events"]]
 
 
-def _fmt_or(o, lo, hi) -> str:
-    if not np.isfinite(o):
-        return ""
-    return f"{o:.2f} ({lo:.2f}-{hi:.2f})"
-
-
-def _fmt_p(p) -> str:
-    if not np.isfinite(p):
-        return ""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def clinical_table(uni: pd.DataFrame, multi: pd.DataFrame, entered: list[str],
                    predictors: list[str]) -> pd.DataFrame:
     """Merge univariable and multivariable results into the publication table.
@@ -319,12 +309,12 @@ def clinical_table(uni: pd.DataFrame, multi: pd.DataFrame, entered: list[str],
         m[["term", "multivariable_or", "multivariable_ci_low", "multivariable_ci_high",
            "multivariable_p", "multivariable_variable_p", "multivariable_method"]],
         on="term", how="left")
-    t["univariable"] = [_fmt_or(*r) for r in t[["univariable_or", "univariable_ci_low",
+    t["univariable"] = [fmt_ci(*r, missing="") for r in t[["univariable_or", "univariable_ci_low",
                                                 "univariable_ci_high"]].to_numpy(float)]
-    t["univariable_p_fmt"] = [_fmt_p(p) for p in t["univariable_p"].to_numpy(float)]
-    t["multivariable"] = [_fmt_or(*r) for r in t[["multivariable_or", "multivariable_ci_low",
+    t["univariable_p_fmt"] = [fmt_p(p, missing="") for p in t["univariable_p"].to_numpy(float)]
+    t["multivariable"] = [fmt_ci(*r, missing="") for r in t[["multivariable_or", "multivariable_ci_low",
                                                   "multivariable_ci_high"]].to_numpy(float)]
-    t["multivariable_p_fmt"] = [_fmt_p(p) for p in t["multivariable_p"].to_numpy(float)]
+    t["multivariable_p_fmt"] = [fmt_p(p, missing="") for p in t["multivariable_p"].to_numpy(float)]
     t["entered"] = t["variable"].isin(entered)
     t["independent"] = t["variable"].isin(predictors)
     return t[["variable", "term", "univariable", "univariable_p_fmt", "multivariable",

@@ -16,13 +16,113 @@ scikit-learn 1.9 and did the same thing internally with a hidden 5-fold CV.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 from sklearn.base import BaseEstimator
 
-__all__ = ["LEARNERS", "make_learner", "prefixed_grid", "grid_points"]
+__all__ = ["Learner", "LEARNERS", "make_learner", "prefixed_grid", "grid_points",
+           "learner_libraries"]
 
-#: Learner names accepted in ``models.learners`` (same list as the config schema's enum).
-LEARNERS = ("logistic", "svm", "knn", "random_forest", "lightgbm", "hist_gradient_boosting",
-            "mlp")
+
+@dataclass(frozen=True)
+class Learner:
+    """One entry of the learner registry: everything the workflow knows about a learner.
+
+    Adding a learner is one :class:`Learner` in :data:`LEARNERS`; the config schema's enum
+    (``models.learners``), the figures' colours and labels and the model card's library
+    versions all read it (a test checks the schema against it).
+
+    Attributes
+    ----------
+    name
+        Config name (``models.learners`` entry, ``model`` column of the predictions).
+    label
+        Display name in figures and tables.
+    color
+        Colour in every figure (hex), distinct from the study models' colours.
+    build
+        ``build(random_state) -> estimator``: an unfitted scikit-learn classifier with
+        ``predict_proba``.
+    grid
+        Tuning grid in the estimator's own parameter names (no Pipeline prefix).
+    libraries
+        Distributions beyond scikit-learn the fitted model needs (their versions go into the
+        model card).
+    """
+
+    name: str
+    label: str
+    color: str
+    build: Callable[[int | None], BaseEstimator]
+    grid: dict[str, list] = field(default_factory=dict)
+    libraries: tuple[str, ...] = ()
+
+
+def _logistic(rs):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=5000, random_state=rs)
+
+
+def _svm(rs):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import SVC
+
+    return CalibratedClassifierCV(SVC(kernel="rbf", gamma="scale", random_state=rs),
+                                  method="sigmoid", cv=3)
+
+
+def _knn(rs):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return KNeighborsClassifier(weights="distance")
+
+
+def _random_forest(rs):
+    from sklearn.ensemble import RandomForestClassifier
+
+    return RandomForestClassifier(n_estimators=200, max_features="sqrt", n_jobs=1,
+                                  random_state=rs)
+
+
+def _lightgbm(rs):
+    from lightgbm import LGBMClassifier
+
+    return LGBMClassifier(n_estimators=150, learning_rate=0.05, min_child_samples=10,
+                          subsample=0.8, subsample_freq=1, colsample_bytree=1.0,
+                          verbose=-1, n_jobs=1, deterministic=True, force_col_wise=True,
+                          random_state=rs)
+
+
+def _hist_gradient_boosting(rs):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05,
+                                          min_samples_leaf=10, early_stopping=False,
+                                          random_state=rs)
+
+
+def _mlp(rs):
+    from sklearn.neural_network import MLPClassifier
+
+    return MLPClassifier(hidden_layer_sizes=(16,), solver="adam", learning_rate_init=0.01,
+                         max_iter=300, random_state=rs)
+
+
+#: The learner registry, in the config schema's order (Okabe-Ito and Dark2 colours).
+LEARNERS: dict[str, Learner] = {lr.name: lr for lr in (
+    Learner("logistic", "Logistic regression", "#E69F00", _logistic, {"C": [0.1, 1.0]}),
+    Learner("svm", "SVM", "#56B4E9", _svm, {"estimator__C": [0.5, 2.0]}),
+    Learner("knn", "k-NN", "#CC79A7", _knn, {"n_neighbors": [15, 35]}),
+    Learner("random_forest", "Random forest", "#6A3D9A", _random_forest,
+            {"min_samples_leaf": [3, 10]}),
+    Learner("lightgbm", "LightGBM", "#A6761D", _lightgbm, {"num_leaves": [4, 8]},
+            libraries=("lightgbm",)),
+    Learner("hist_gradient_boosting", "Histogram gradient boosting", "#882255",
+            _hist_gradient_boosting, {"max_leaf_nodes": [4, 8]}),
+    Learner("mlp", "MLP", "#1B9E77", _mlp, {"alpha": [0.1, 1.0]}),
+)}
 
 
 def make_learner(name: str, random_state: int | None) -> tuple[BaseEstimator, dict[str, list]]:
@@ -31,7 +131,7 @@ def make_learner(name: str, random_state: int | None) -> tuple[BaseEstimator, di
     Parameters
     ----------
     name
-        One of :data:`LEARNERS`.
+        A key of :data:`LEARNERS`.
     random_state
         Seed of every stochastic part (the config's ``seed``).
 
@@ -57,50 +157,15 @@ def make_learner(name: str, random_state: int | None) -> tuple[BaseEstimator, di
                               300 epochs max, alpha (L2) in {0.1, 1}
     ========================  ============================================================
     """
-    rs = random_state
-    if name == "logistic":
-        from sklearn.linear_model import LogisticRegression
+    if name not in LEARNERS:
+        raise ValueError(f"unknown learner {name!r}; choose from {', '.join(LEARNERS)}")
+    learner = LEARNERS[name]
+    return learner.build(random_state), {k: list(v) for k, v in learner.grid.items()}
 
-        return LogisticRegression(max_iter=5000, random_state=rs), {"C": [0.1, 1.0]}
-    if name == "svm":
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.svm import SVC
 
-        est = CalibratedClassifierCV(SVC(kernel="rbf", gamma="scale", random_state=rs),
-                                     method="sigmoid", cv=3)
-        return est, {"estimator__C": [0.5, 2.0]}
-    if name == "knn":
-        from sklearn.neighbors import KNeighborsClassifier
-
-        return KNeighborsClassifier(weights="distance"), {"n_neighbors": [15, 35]}
-    if name == "random_forest":
-        from sklearn.ensemble import RandomForestClassifier
-
-        est = RandomForestClassifier(n_estimators=200, max_features="sqrt", n_jobs=1,
-                                     random_state=rs)
-        return est, {"min_samples_leaf": [3, 10]}
-    if name == "lightgbm":
-        from lightgbm import LGBMClassifier
-
-        est = LGBMClassifier(n_estimators=150, learning_rate=0.05, min_child_samples=10,
-                             subsample=0.8, subsample_freq=1, colsample_bytree=1.0,
-                             verbose=-1, n_jobs=1, deterministic=True, force_col_wise=True,
-                             random_state=rs)
-        return est, {"num_leaves": [4, 8]}
-    if name == "hist_gradient_boosting":
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        est = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05,
-                                             min_samples_leaf=10, early_stopping=False,
-                                             random_state=rs)
-        return est, {"max_leaf_nodes": [4, 8]}
-    if name == "mlp":
-        from sklearn.neural_network import MLPClassifier
-
-        est = MLPClassifier(hidden_layer_sizes=(16,), solver="adam", learning_rate_init=0.01,
-                            max_iter=300, random_state=rs)
-        return est, {"alpha": [0.1, 1.0]}
-    raise ValueError(f"unknown learner {name!r}; choose from {', '.join(LEARNERS)}")
+def learner_libraries() -> tuple[str, ...]:
+    """Distributions beyond scikit-learn that some learner needs, in registry order."""
+    return tuple(dict.fromkeys(lib for lr in LEARNERS.values() for lib in lr.libraries))
 
 
 def prefixed_grid(grid: dict[str, list], step: str) -> dict[str, list]:

@@ -25,6 +25,8 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from alnburden.modeling.learners import learner_libraries
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["RAD_SCORE_EPS", "rad_score", "save_model", "load_model", "write_model_card",
@@ -34,8 +36,8 @@ __all__ = ["RAD_SCORE_EPS", "rad_score", "save_model", "load_model", "write_mode
 #: learner that outputs exactly 0 or 1 (kNN, random forest) stays finite (|rad_score| <= 6.9).
 RAD_SCORE_EPS = 1e-3
 
-_LIBRARIES = ("alnburden", "numpy", "scipy", "pandas", "scikit-learn", "lightgbm", "statsmodels",
-              "mrmr-selection", "joblib")
+_LIBRARIES = ("alnburden", "numpy", "scipy", "pandas", "scikit-learn", *learner_libraries(),
+              "statsmodels", "mrmr-selection", "joblib")
 
 
 def rad_score(p) -> np.ndarray:

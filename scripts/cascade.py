@@ -4,7 +4,6 @@ from typing import TYPE_CHECKING
 
 from alnburden.evaluation.cascade import cascade_predictions, cascade_table
 from alnburden.io import read_table, setup_logging, write_table
-from alnburden.figures.plots import plot_cascade
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake
@@ -18,6 +17,5 @@ cascade = cascade_predictions(
     level1=level1, level2=level2, model=snakemake.params.model, cutoffs=snakemake.params.cutoff,
 )
 confusion, metrics = cascade_table(cascade)
-write_table(confusion.reset_index(), snakemake.output.confusion, title="Hierarchical cascade (test set)")
+write_table(confusion, snakemake.output.confusion, title="Hierarchical cascade (test set)")
 write_table(metrics, snakemake.output.metrics, title="Hierarchical cascade: agreement")
-plot_cascade(confusion, snakemake.output.png, metrics=metrics)

@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING
 
 from alnburden.io import setup_logging
-from alnburden.simulate import plot_cohort_examples
+from alnburden.figures.cohort_examples import plot_cohort_examples
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake

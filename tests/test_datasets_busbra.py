@@ -100,7 +100,7 @@ def test_manifest_validates_with_the_preset_and_splits_by_label(fake, tmp_path):
 
 
 def test_example_figure_rows_are_the_label_classes(fake, tmp_path):
-    from alnburden.simulate import plot_cohort_examples
+    from alnburden.figures.cohort_examples import plot_cohort_examples
 
     cfg = yaml.safe_load(PRESET.read_text())
     out = tmp_path / "results" / "busbra" / "manifest.csv"

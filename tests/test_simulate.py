@@ -15,7 +15,6 @@ from alnburden.simulate import (
     EffectSizes,
     parse_effect_overrides,
     main,
-    plot_cohort_examples,
     render_patient,
     simulate_cohort,
     simulate_tables,
@@ -239,15 +238,6 @@ def test_truth_probabilities_are_calibrated():
     assert 0.4 < pos.mean() < 0.6 and 0.3 < (n[pos] >= 3).mean() < 0.5
 
 
-def test_plot_and_cli(cohort, tmp_path, capsys):
-    out = plot_cohort_examples(cohort, tmp_path / "fig" / "examples", n_per_class=2)
-    assert [p.suffix for p in out] == [".pdf", ".png"]
-    assert all(p.stat().st_size > 1000 for p in out)
+def test_cli(cohort, tmp_path, capsys):
     assert main([str(tmp_path / "cli"), "--n", "3", "--seed", "11"]) == 0
     assert pd.read_csv(tmp_path / "cli" / "manifest.csv").equals(pd.read_csv(cohort).head(3))
-
-
-def test_plot_rejects_clinical_only_manifest(tmp_path):
-    pd.DataFrame({"patient_id": ["a"], "n_positive_nodes": [0]}).to_csv(tmp_path / "m.csv")
-    with pytest.raises(ValueError, match=r"lacks column\(s\) \['image', 'mask'"):
-        plot_cohort_examples(tmp_path / "m.csv", tmp_path / "x")

@@ -49,33 +49,6 @@ rule validate_cohort:
         script_path("validate_cohort.py")
 
 
-rule cohort_examples:
-    input:
-        cohort=rules.validate_cohort.output.cohort,
-    output:
-        report(
-            f"{RESULTS}/figures/cohort_examples.png",
-            caption="../report/cohort_examples.rst",
-            category="Cohort",
-        ),
-        pdf=f"{RESULTS}/figures/cohort_examples.pdf",
-    params:
-        levels=LEVELS,
-        simulated=not config["cohort"].get("manifest"),
-    log:
-        f"{LOGS}/cohort_examples.log",
-    benchmark:
-        f"{BENCH}/cohort_examples.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        ENV
-    script:
-        script_path("cohort_examples.py")
-
-
 rule split_cohort:
     input:
         cohort=rules.validate_cohort.output.cohort,

@@ -9,8 +9,8 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from alnburden.design import StudyDesign
 from alnburden.extraction.features import n_shards_for
-from alnburden.levels import levels_from_config
 from alnburden.simulate import EffectSizes
 
 
@@ -20,16 +20,10 @@ try:  # a misspelt effect size fails now, not after the DAG has started
 except (TypeError, ValueError) as err:
     raise WorkflowError(f"config cohort.simulate.effects: {err}") from None
 
-LEVELS = [lv.name for lv in levels_from_config(config)]
 RESULTS = "results"
 LOGS = f"{RESULTS}/logs"
 BENCH = f"{RESULTS}/benchmarks"
 ENV = "../../envs/alnburden.yaml"
-
-
-wildcard_constraints:
-    level="|".join(LEVELS),
-    shard=r"\d+",
 
 
 def script_path(name):
@@ -90,7 +84,16 @@ def _manifest_header_and_rows():
 
 
 _HEADER, N_PATIENTS = _manifest_header_and_rows()
-HAS_IMAGES = _HEADER is None or {"image", "mask"} <= set(_HEADER)
+DESIGN = StudyDesign.from_config(config, _HEADER)
+LEVELS = DESIGN.level_names
+HAS_IMAGES = DESIGN.has_images
+
+
+wildcard_constraints:
+    level="|".join(LEVELS),
+    shard=r"\d+",
+
+
 def job_slots():
     """Jobs that can run at once: --jobs for a cluster executor, else --cores (1 if unset)."""
     if workflow.nodes:
@@ -108,8 +111,7 @@ config["radiomics"]["shards"] = N_SHARDS
 SHARDS = [f"{i:03d}" for i in range(N_SHARDS)]
 
 
-# The Ki-67 subgroup analysis needs a ki67 column.
-HAS_KI67 = any(v["name"] == "ki67" for v in config["clinical"]["variables"])
+HAS_KI67 = DESIGN.has_ki67
 EVAL_TABLES = ["performance", "auc_delong", "calibration", "dca", "reclassification"] + (
     ["subgroups"] if HAS_KI67 else []
 )
@@ -151,16 +153,8 @@ def level_figure_kinds():
     return kinds + (["roc_learners", "clinical_impact"] if HAS_IMAGES else [])
 
 
-def nomogram_model():
-    """The model drawn as a nomogram and used by the cascade: combined, or clinical alone."""
-    return "combined" if HAS_IMAGES else "clinical"
-
-
 def level_label(wildcards):
-    for lv in config["levels"]:
-        if lv["name"] == wildcards.level:
-            return lv.get("description") or lv["name"]
-    return wildcards.level
+    return DESIGN.level_label(wildcards.level)
 
 
 def summary_inputs(wildcards):
@@ -170,7 +164,7 @@ def summary_inputs(wildcards):
     }
     if HAS_KI67:
         out["subgroups"] = f"{RESULTS}/tables/subgroups.csv"
-    if len(LEVELS) >= 2:
+    if DESIGN.has_cascade:
         out["cascade"] = f"{RESULTS}/tables/cascade_metrics.csv"
     return out
 
@@ -187,7 +181,7 @@ def final_outputs():
         out.append(f"{RESULTS}/figures/subgroups_forest.png")
     out += expand(f"{RESULTS}/figures/{{level}}_{{kind}}.png", level=LEVELS, kind=level_figure_kinds())
     out += expand(f"{RESULTS}/figures/{{level}}_nomogram.png", level=LEVELS)
-    if len(LEVELS) >= 2:
+    if DESIGN.has_cascade:
         out.append(f"{RESULTS}/figures/cascade.png")
     if HAS_IMAGES:
         out += [

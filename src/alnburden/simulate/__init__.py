@@ -18,8 +18,8 @@ lesion
 image
     :func:`render_patient`: one image + mask.
 cohort
-    :func:`simulate_cohort`, :func:`simulate_tables` (no images, for calibration) and
-    :func:`plot_cohort_examples`.
+    :func:`simulate_cohort`, :func:`simulate_tables` (no images, for calibration).
+The example figure of a cohort (simulated or not) is :mod:`alnburden.figures.cohort_examples`.
 
 Command line::
 
@@ -36,12 +36,12 @@ import importlib
 from alnburden.simulate.effects import EffectSizes, parse_effect_overrides
 
 __all__ = ["EffectSizes", "MANIFEST_COLUMNS", "main", "parse_effect_overrides",
-           "plot_cohort_examples", "render_patient", "simulate_cohort", "simulate_tables"]
+           "render_patient", "simulate_cohort", "simulate_tables"]
 
 # The renderer pulls in scipy.ndimage, PIL and joblib: loaded on first use, so that the
 # workflow can check cohort.simulate.effects at parse time (every job, on a cluster too)
 # without paying for it.
-_LAZY = {"MANIFEST_COLUMNS": "cohort", "plot_cohort_examples": "cohort",
+_LAZY = {"MANIFEST_COLUMNS": "cohort",
          "simulate_cohort": "cohort", "simulate_tables": "cohort", "render_patient": "image"}
 
 
@@ -52,7 +52,7 @@ def __getattr__(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry: simulate a cohort (and optionally its example figure)."""
+    """Command-line entry: simulate a cohort."""
     p = argparse.ArgumentParser(
         prog="python -m alnburden.simulate",
         description="Write the in-silico ALN-burden cohort (manifest.csv, images/, masks/, "
@@ -68,15 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--effect", action="append", default=[], metavar="NAME=VALUE",
                    help="override one EffectSizes attribute (repeatable), e.g. "
                         "--effect image_signal=0 for images that carry no signal")
-    p.add_argument("--figure", default=None,
-                   help="also write the example grid to this path (.pdf + .png)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         effects = EffectSizes().replace(**parse_effect_overrides(args.effect))
     except (TypeError, ValueError) as err:
         p.error(str(err))
-    from alnburden.simulate.cohort import plot_cohort_examples, simulate_cohort
+    from alnburden.simulate.cohort import simulate_cohort
 
     manifest = simulate_cohort(args.out_dir, n_patients=args.n, seed=args.seed,
                                effects=effects,
@@ -84,7 +82,4 @@ def main(argv: list[str] | None = None) -> int:
                                high_burden_fraction=args.high_burden_fraction,
                                n_jobs=args.jobs)
     print(manifest)
-    if args.figure:
-        for path in plot_cohort_examples(manifest, args.figure):
-            print(path)
     return 0

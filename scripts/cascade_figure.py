@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from alnburden.figures.plots import plot_cascade
+from alnburden.figures.cascade import plot_cascade
 from alnburden.io import read_table, setup_logging
 
 if TYPE_CHECKING:

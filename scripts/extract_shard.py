@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from alnburden.extraction.features import extract_shard
+from alnburden.extraction.shards import extract_shard
 from alnburden.io import read_table, setup_logging
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from alnburden.extraction.features import read_features
+from alnburden.extraction.shards import read_features
 from alnburden.io import read_table, setup_logging
 from alnburden.levels import levels_from_config
 from alnburden.modeling.level_fit import fit_level

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from alnburden.extraction.features import merge_shards
+from alnburden.extraction.shards import merge_shards
 from alnburden.io import setup_logging, write_table
 from alnburden.extraction.robustness import icc_table
 

@@ -2,8 +2,8 @@
 
 from typing import TYPE_CHECKING
 
+from alnburden.figures.registry import draw_level_figures
 from alnburden.io import read_table, setup_logging
-from alnburden.figures.plots import draw_level_figures
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake
@@ -16,8 +16,8 @@ draw_level_figures(
     read_table(snakemake.input.dca),
     snakemake.wildcards.level,
     paths={k: v for k, v in snakemake.output.items() if k != "pdf"},
-    cutoff=snakemake.params.evaluation["cutoff"],
+    cutoff=snakemake.params.cutoff,
     level_label=snakemake.params.level_label,
-    n_boot=snakemake.params.evaluation["bootstrap"],
+    n_boot=snakemake.params.n_boot,
     random_state=snakemake.params.seed,
 )

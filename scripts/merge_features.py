@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from alnburden.extraction.features import merge_shards, write_features
+from alnburden.extraction.shards import merge_shards, write_features
 from alnburden.io import setup_logging
 
 if TYPE_CHECKING:

@@ -3,8 +3,8 @@
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from alnburden.figures.nomogram import draw_nomograms
 from alnburden.io import setup_logging
-from alnburden.figures.plots import draw_nomograms
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake

@@ -2,8 +2,8 @@
 
 from typing import TYPE_CHECKING
 
+from alnburden.figures.forest import plot_subgroups_forest
 from alnburden.io import read_table, setup_logging
-from alnburden.figures.plots import plot_subgroups_forest
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake
@@ -11,4 +11,5 @@ if TYPE_CHECKING:
     snakemake: Snakemake
 
 setup_logging(snakemake.log[0])
-plot_subgroups_forest(read_table(snakemake.input.subgroups), snakemake.output.png)
+plot_subgroups_forest(read_table(snakemake.input.subgroups), snakemake.output.png,
+                      level_labels=snakemake.params.level_labels)

@@ -20,6 +20,7 @@ write_summary(
     simulated=snakemake.params.simulated,
     manifest=snakemake.params.manifest,
     title=snakemake.params.study,
+    level_labels=snakemake.params.level_labels,
     cascade_metrics=read_table(inputs.cascade) if "cascade" in inputs.keys() else None,
     delong=read_table(inputs.delong),
 )

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alnburden.tools.bench import bench_extraction, main, rule_breakdown
-from alnburden.tools.runs import DEFAULT_CONFIG, study_config
+from alnburden.tools.bench import bench_extraction, main
+from alnburden.tools.runs import DEFAULT_CONFIG, rule_breakdown, study_config
 from alnburden.tools.scaling import plot_scaling, stage_times
 
 FAST_PARAMS = Path(__file__).parent / "data" / "radiomics_fast.yaml"

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alnburden.extraction.features import RadiomicsExtractor
+from alnburden.datasets.busbra import ASSUMED_SPACING_MM
+from alnburden.extraction.extractor import RadiomicsExtractor
 from alnburden.extraction.robustness import extract_perturbed
 
 BUSBRA = Path(__file__).resolve().parents[2] / "shared" / "data" / "busbra"
 PARAMS = Path(__file__).parents[1] / "config" / "radiomics.yaml"
-ASSUMED_SPACING_MM = 0.1
 CASES = ["0001-l", "0058-l", "0080-r"]  # a medium, a large and a small lesion
 
 pytestmark = [

@@ -83,7 +83,8 @@ def test_fallback_when_nothing_enters(caplog):
     df, _ = _cohort()
     y = np.random.default_rng(5).integers(0, 2, len(df))
     with caplog.at_level(logging.WARNING):
-        _, predictors = select_clinical_predictors(df, y, VARIABLES, entry_p=1e-12)
+        _, predictors = select_clinical_predictors(df, y, VARIABLES, entry_p=1e-12,
+                                                   retention_p=0.05)
     assert len(predictors) == 1
     assert "no clinical variable has univariable p" in caplog.text
 

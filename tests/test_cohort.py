@@ -15,14 +15,9 @@ import SimpleITK as sitk
 import yaml
 from conftest import LEVELS, VARIABLES, TinyCohort, disk, tree_hashes, write_png
 
-from alnburden.cohort.manifest import (
-    REPORT_COLUMNS,
-    CohortValidationError,
-    load_manifest_schema,
-    manifest_row_schema,
-    validate_manifest,
-    write_validation_report,
-)
+from alnburden.cohort.manifest import validate_manifest
+from alnburden.cohort.report import REPORT_COLUMNS, CohortValidationError, write_validation_report
+from alnburden.cohort.row_schema import load_manifest_schema, manifest_row_schema
 
 
 def expect_error(c: TinyCohort, match: str, **kwargs) -> CohortValidationError:
@@ -42,10 +37,27 @@ def expect_valid(c: TinyCohort, **kwargs) -> pd.DataFrame:
     return cohort
 
 
-def write_nrrd(path, array, spacing=(0.1, 0.1)):
-    img = sitk.GetImageFromArray(np.asarray(array, dtype=np.uint8))
+def write_nrrd(path, array, spacing=(0.1, 0.1), origin=None, direction=None, vector=False):
+    img = sitk.GetImageFromArray(np.asarray(array, dtype=np.uint8), isVector=vector)
     img.SetSpacing(spacing)
+    if origin is not None:
+        img.SetOrigin(origin)
+    if direction is not None:
+        img.SetDirection(direction)
     sitk.WriteImage(img, str(path))
+
+
+def use_nrrd_pair(c: TinyCohort, patient: int, spacing_mm: str = "", **mask_geometry) -> None:
+    """Give ``patient`` (0-based) an NRRD image of spacing 0.1 mm and an NRRD mask
+    (``mask_geometry``: spacing, origin, direction), with ``spacing_mm`` in the manifest."""
+    pid = f"P{patient + 1:03d}"
+    lesion = disk(TinyCohort.shape, (20, 20), 8)
+    write_nrrd(c.root / "images" / f"{pid}.nrrd", np.where(lesion, 60, 150))
+    write_nrrd(c.root / "masks" / f"{pid}.nrrd", lesion * 1, **mask_geometry)
+    df = c.table()
+    df.loc[patient, ["image", "mask", "pixel_spacing_mm"]] = [
+        f"images/{pid}.nrrd", f"masks/{pid}.nrrd", spacing_mm]
+    c.save(df)
 
 
 # --------------------------------------------------------------------------- valid input
@@ -103,12 +115,7 @@ def test_rgb_image_accepted(tiny_cohort):
 
 
 def test_nrrd_pair_uses_file_spacing(tiny_cohort):
-    lesion = disk(TinyCohort.shape, (20, 20), 8)
-    write_nrrd(tiny_cohort.root / "images" / "P002.nrrd", np.where(lesion, 60, 150))
-    write_nrrd(tiny_cohort.root / "masks" / "P002.nrrd", lesion * 1)
-    df = tiny_cohort.table()
-    df.loc[1, ["image", "mask", "pixel_spacing_mm"]] = ["images/P002.nrrd", "masks/P002.nrrd", ""]
-    tiny_cohort.save(df)
+    use_nrrd_pair(tiny_cohort, 1)
     cohort = expect_valid(tiny_cohort)
     assert np.isnan(cohort.loc[1, "pixel_spacing_mm"])
 
@@ -138,17 +145,15 @@ def test_nifti_mask_off_the_png_grid(tiny_cohort):
 
 
 def test_origin_mismatch(tiny_cohort):
-    lesion = disk(TinyCohort.shape, (20, 20), 8)
-    write_nrrd(tiny_cohort.root / "images" / "P003.nrrd", np.where(lesion, 60, 150))
-    mask = sitk.GetImageFromArray(lesion.astype(np.uint8))
-    mask.SetSpacing((0.1, 0.1))
-    mask.SetOrigin((2.0, 0.0))
-    sitk.WriteImage(mask, str(tiny_cohort.root / "masks" / "P003.nrrd"))
-    df = tiny_cohort.table()
-    df.loc[2, ["image", "mask", "pixel_spacing_mm"]] = ["images/P003.nrrd", "masks/P003.nrrd", ""]
-    tiny_cohort.save(df)
+    use_nrrd_pair(tiny_cohort, 2, origin=(2.0, 0.0))
     expect_error(tiny_cohort, r"origin of mask masks/P003\.nrrd is \(2, 0\) mm but image "
                               r"images/P003\.nrrd has \(0, 0\) mm")
+
+
+def test_direction_mismatch(tiny_cohort):
+    use_nrrd_pair(tiny_cohort, 2, direction=(0.0, 1.0, 1.0, 0.0))
+    expect_error(tiny_cohort, r"row 4, patient P003, column mask: direction \(orientation\) of "
+                              r"mask masks/P003\.nrrd differs from image images/P003\.nrrd")
 
 
 def test_clinical_only_manifest_skips_file_checks(tiny_cohort):
@@ -231,6 +236,36 @@ def test_unreadable_image(tiny_cohort):
                               r"cannot be read as an image \(Unable to determine ImageIO reader")
 
 
+def test_folder_as_image(tiny_cohort):
+    (tiny_cohort.root / "images" / "series").mkdir()
+    tiny_cohort.set(1, "image", "images/series")
+    expect_error(tiny_cohort, r"row 3, patient P002, column image: image images/series is a "
+                              r"folder, not an image file .*\n\s+fix: point image to one image file")
+
+
+def test_volume_is_not_an_ultrasound_image(tiny_cohort):
+    volume = np.zeros((3, *TinyCohort.shape), np.uint8)
+    volume[1] = disk(TinyCohort.shape, (20, 20), 8)
+    for folder in ("images", "masks"):
+        write_nrrd(tiny_cohort.root / folder / "P003.nrrd", volume, (0.1, 0.1, 0.1))
+    df = tiny_cohort.table()
+    df.loc[2, ["image", "mask", "pixel_spacing_mm"]] = ["images/P003.nrrd", "masks/P003.nrrd", ""]
+    tiny_cohort.save(df)
+    err = expect_error(tiny_cohort, r"row 4, patient P003, column image: image images/P003\.nrrd "
+                                    r"is a volume of 40x40x3 voxels")
+    assert len(err.report) == 1  # the mask of a volume is not assessed
+
+
+def test_image_with_five_channels(tiny_cohort):
+    write_nrrd(tiny_cohort.root / "images" / "P003.nrrd", np.zeros((*TinyCohort.shape, 5)),
+               vector=True)
+    df = tiny_cohort.table()
+    df.loc[2, ["image", "pixel_spacing_mm"]] = ["images/P003.nrrd", ""]
+    tiny_cohort.save(df)
+    expect_error(tiny_cohort, r"row 4, patient P003, column image: image images/P003\.nrrd has 5 "
+                              r"channels; expected grey \(1\), grey\+alpha \(2\), RGB \(3\) or RGBA \(4\)")
+
+
 def test_image_mask_size_mismatch(tiny_cohort):
     write_png(tiny_cohort.root / "masks" / "P002.png", disk((40, 30), (20, 15), 8) * 255)
     expect_error(tiny_cohort, r"row 3, patient P002, column mask: mask masks/P002\.png is 30x40 "
@@ -238,24 +273,14 @@ def test_image_mask_size_mismatch(tiny_cohort):
 
 
 def test_spacing_mismatch_between_image_and_mask(tiny_cohort):
-    lesion = disk(TinyCohort.shape, (20, 20), 8)
-    write_nrrd(tiny_cohort.root / "images" / "P003.nrrd", np.where(lesion, 60, 150), (0.1, 0.1))
-    write_nrrd(tiny_cohort.root / "masks" / "P003.nrrd", lesion * 1, (0.2, 0.2))
-    df = tiny_cohort.table()
-    df.loc[2, ["image", "mask", "pixel_spacing_mm"]] = ["images/P003.nrrd", "masks/P003.nrrd", ""]
-    tiny_cohort.save(df)
+    use_nrrd_pair(tiny_cohort, 2, spacing=(0.2, 0.2))
     expect_error(tiny_cohort, r"row 4, patient P003, column mask: pixel spacing of mask "
                               r"masks/P003\.nrrd is \(0\.2, 0\.2\) mm but image "
                               r"images/P003\.nrrd has \(0\.1, 0\.1\) mm")
 
 
 def test_manifest_spacing_contradicts_file(tiny_cohort):
-    lesion = disk(TinyCohort.shape, (20, 20), 8)
-    write_nrrd(tiny_cohort.root / "images" / "P003.nrrd", np.where(lesion, 60, 150), (0.1, 0.1))
-    write_nrrd(tiny_cohort.root / "masks" / "P003.nrrd", lesion * 1, (0.1, 0.1))
-    df = tiny_cohort.table()
-    df.loc[2, ["image", "mask", "pixel_spacing_mm"]] = ["images/P003.nrrd", "masks/P003.nrrd", "0.5"]
-    tiny_cohort.save(df)
+    use_nrrd_pair(tiny_cohort, 2, spacing_mm="0.5")
     expect_error(tiny_cohort, r"pixel_spacing_mm is 0\.5 but image images/P003\.nrrd stores "
                               r"0\.1 x 0\.1 mm")
 

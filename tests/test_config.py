@@ -36,14 +36,19 @@ def test_defaults_are_filled_in():
 def test_every_property_has_a_description():
     schema = load(SCHEMA)
 
+    seen = []
+
     def walk(node, where):
         for name, sub in node.get("properties", {}).items():
             assert "description" in sub, f"{where}.{name} has no description"
+            seen.append(f"{where}.{name}")
             walk(sub, f"{where}.{name}")
         if isinstance(node.get("items"), dict):
             walk(node["items"], f"{where}[]")
 
     walk(schema, "config")
+    # the walk reached nested and list-item properties (it did not pass by finding none)
+    assert {"config.evaluation.cutoff", "config.levels[].name"} <= set(seen)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from alnburden.evaluation import tables as ev
+from alnburden.evaluation.registry import evaluation_tables, write_tables
 
 LEARNERS = ("logistic", "random_forest")
 
@@ -207,11 +208,25 @@ def test_extra_sets_are_ignored():
                                   ev.performance_table(make_predictions()))
 
 
+def test_evaluable_keeps_labelled_rows_of_the_evaluated_sets():
+    df = make_predictions(n=60, cascade=True)
+    df.loc[df.index[0], "p"] = np.nan           # an unscored row is left out
+    out = ev.evaluable(df)
+    assert set(out["set"]) == set(ev.SETS)
+    assert out["y_true"].dtype == int and out["p"].notna().all()
+    assert len(out) == int(df["set"].isin(ev.SETS).sum()) - 1
+    bad = df.assign(y_true=df["y_true"].astype(float) * 2)
+    with pytest.raises(ValueError, match=r"y_true must be 0/1, got \[2\]"):
+        ev.evaluable(bad)
+
+
 def test_tables_are_deterministic(tmp_path, pred):
-    tabs = ev.evaluation_tables(pred, n_boot=20, seed=3)
-    ev.write_tables(tabs, tmp_path / "a")
-    ev.write_tables(ev.evaluation_tables(pred.sample(frac=1, random_state=4), n_boot=20, seed=3),
-                    tmp_path / "b")
+    tabs = evaluation_tables(pred, n_boot=20, seed=3)
+    write_tables(tabs, tmp_path / "a")
+    write_tables(evaluation_tables(pred.sample(frac=1, random_state=4), n_boot=20, seed=3),
+                 tmp_path / "b")
+    assert set(tabs) == {"performance", "auc_delong", "calibration", "dca", "reclassification",
+                         "subgroups"}
     for name in tabs:
         a = (tmp_path / "a" / f"{name}.csv").read_bytes()
         assert a == (tmp_path / "b" / f"{name}.csv").read_bytes(), name

@@ -1,5 +1,5 @@
-"""Radiomics extraction (alnburden.extraction.features): known answers, exactness against pyradiomics'
-own ``execute``, errors naming the patient, shards and provenance."""
+"""Radiomics extraction (alnburden.extraction.extractor and .shards): known answers, exactness
+against pyradiomics' own ``execute``, errors naming the patient, shards and provenance."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 import SimpleITK as sitk
 import yaml
 
-from alnburden.extraction.features import (
-    ExtractionError,
-    RadiomicsExtractor,
+from alnburden.extraction.extractor import ExtractionError, RadiomicsExtractor, row_spacing
+from alnburden.extraction.shards import (
+    extract_shard,
     merge_shards,
     n_shards_for,
     read_features,
@@ -145,13 +145,24 @@ def test_shared_extraction_equals_pyradiomics_execute(tmp_path, fast_glcm):
         assert all("_glcm_" in k for k in differ), differ[:5]
 
 
-def test_exact_with_per_region_crops(tmp_path):
-    """With pyradiomics' default padDistance (5) every region has its own crop and grid;
-    the shared extraction is still identical to execute() (it just shares less)."""
+def _pad5_params() -> dict:
     params = yaml.safe_load(PARAMS.read_text())
     params["setting"]["padDistance"] = 5
     params["imageType"]["LoG"]["sigma"] = [0.5]
-    path = write_params(tmp_path / "pad5.yaml", params)
+    return params
+
+
+PRECROP = {"setting": {"label": 1, "binWidth": 25, "additionalInfo": False, "preCrop": True},
+           "imageType": {"Original": {}, "LoG": {"sigma": [1.0]}},
+           "featureClass": {"firstorder": None, "glcm": ["Contrast", "JointEntropy"]}}
+
+
+@pytest.mark.parametrize("params", [_pad5_params(), PRECROP], ids=["padDistance5", "preCrop"])
+def test_exact_with_per_region_crops(tmp_path, params):
+    """With pyradiomics' default padDistance (5), or with preCrop and no resampling, every
+    region has its own crop and grid; the shared extraction is still identical to execute()
+    (it just shares less)."""
+    path = write_params(tmp_path / "params.yaml", params)
     arr, mask = lesion_image((90, 90), radius=12, seed=3)
     img, m = sitk_pair(arr, mask, 0.15)
     regions = region_masks(m, (1,))
@@ -193,7 +204,7 @@ def test_cohort_progress_and_failure_names_patient(tmp_path, caplog):
     params = write_params(tmp_path / "p.yaml", MINIMAL)
     cohort = _cohort(tmp_path)
     ex = RadiomicsExtractor(params, peritumoral_mm=(1,))
-    with caplog.at_level(logging.INFO, logger="alnburden.extraction.features"):
+    with caplog.at_level(logging.INFO, logger="alnburden.extraction.extractor"):
         df = ex.extract_cohort(cohort)
     assert list(df["patient_id"]) == ["P001", "P002", "P003"]
     assert list(df.columns[1:]) == sorted(df.columns[1:])
@@ -270,3 +281,29 @@ def test_write_and_merge_shards(tmp_path):
     write_features(df.iloc[2:], tmp_path / "s1.parquet", {**meta, "params_sha256": "other"})
     with pytest.raises(ValueError, match="different params files"):
         merge_shards([tmp_path / "s0.parquet", tmp_path / "s1.parquet"])
+
+
+def test_extract_shard_files_merge_into_the_cohort_table(tmp_path):
+    """Two shards written by extract_shard hold every patient once and merge into exactly
+    extract_cohort's table (row order of the cohort does not matter)."""
+    params = write_params(tmp_path / "p.yaml", MINIMAL)
+    cohort = _cohort(tmp_path, n=3)
+    paths = [tmp_path / f"{k}.parquet" for k in range(2)]
+    for k, path in enumerate(paths):
+        extract_shard(cohort.iloc[::-1], k, 2, params, path, peritumoral_mm=(1,))
+    sizes = [len(read_features(p)[0]) for p in paths]
+    assert sorted(sizes) == [1, 2]
+    merged = merge_shards(paths)
+    whole = RadiomicsExtractor(params, peritumoral_mm=(1,)).extract_cohort(cohort)
+    pd.testing.assert_frame_equal(merged, whole)
+    assert merged.attrs["alnburden"]["peritumoral_mm"] == [1.0]
+
+
+def test_row_spacing_is_none_when_missing():
+    def first_row(**columns):
+        return next(pd.DataFrame(columns).itertuples(index=False))
+
+    assert row_spacing(first_row(pixel_spacing_mm=[0.12])) == 0.12
+    assert row_spacing(first_row(pixel_spacing_mm=[np.nan])) is None
+    assert row_spacing(first_row(pixel_spacing_mm=pd.array([None], dtype="Float64"))) is None
+    assert row_spacing(first_row(image=["x.png"])) is None  # no spacing column at all

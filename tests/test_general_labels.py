@@ -15,9 +15,12 @@ from conftest import LEVELS, TinyCohort, make_clinical_cohort
 
 from alnburden.evaluation import cascade as cs
 from alnburden.evaluation import tables as ev
-from alnburden.cohort.manifest import CohortValidationError, manifest_row_schema, validate_manifest
+from alnburden.cohort.manifest import validate_manifest
+from alnburden.cohort.report import CohortValidationError
+from alnburden.cohort.row_schema import manifest_row_schema
 from alnburden.levels import Level, add_level_labels
-from alnburden.modeling.level_fit import PREDICTION_COLUMNS, fit_level, level_data
+from alnburden.modeling.level_fit import fit_level, level_data
+from alnburden.modeling.predictions import PREDICTION_COLUMNS, PREDICTION_EXTRA_COLUMNS
 from alnburden.cohort.split import split_strata, stratified_split
 from alnburden.cohort.table1 import baseline_table
 
@@ -174,18 +177,17 @@ def test_clinical_only_fit_and_evaluation_without_node_counts_or_ki67(tmp_path):
                  {"name": "tumor_size_mm", "type": "continuous"},
                  {"name": "aln_us_class", "type": "ordinal", "levels": [1, 2, 3, 4, 5, 6]}]
     pred = fit_level(cohort, split, None, None, MALIGNANCY, variables,
-                     {"seed": 0, "models": {"cv_folds": 3, "rad_score_folds": 3}}, tmp_path,
-                     figures=False)
-    assert list(pred.columns) == PREDICTION_COLUMNS
+                     {"seed": 0, "models": {"cv_folds": 3, "rad_score_folds": 3}}, tmp_path)
+    assert list(pred.columns) == [*PREDICTION_COLUMNS, *PREDICTION_EXTRA_COLUMNS]
     assert pred["nodal_class"].isna().all() and pred["ki67"].isna().all()
     assert set(pred["set"]) == {"train", "cv", "test"}
     test = pred[(pred["set"] == "test") & (pred["model"] == "clinical")]
     assert ev.performance_table(pred)["auc"].notna().all()
     assert 0.6 < ev.performance_table(pred).query("set == 'test'")["auc"].iloc[0] <= 1
     assert len(test) == (split["set"] == "test").sum()
-    tables = ev.evaluation_tables(pred, n_boot=0)
-    assert tables["subgroups"].empty
-    assert list(tables["subgroups"].columns) == ev.SUBGROUP_COLUMNS
+    subgroups = ev.subgroup_table(pred)
+    assert subgroups.empty
+    assert list(subgroups.columns) == ev.SUBGROUP_COLUMNS
 
 
 def test_cascade_without_node_counts_is_a_clear_error(tmp_path):

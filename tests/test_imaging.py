@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from alnburden.io.images import apply_component_policy, count_components, read_image, read_mask
+from alnburden.io.images import (UnreadableImageError, apply_component_policy, count_components,
+                                 is_raster, lesion_array, plane_geometry, read_file, read_image,
+                                 read_mask, same_origin, same_spacing)
 from alnburden.extraction.regions import peritumoral_ring, region_masks, region_name
 
 
@@ -83,6 +85,55 @@ def test_empty_mask_and_unknown_policy(tmp_path):
         read_mask(_write(tmp_path / "m.png", np.zeros((8, 8), np.uint8)), img)
     with pytest.raises(ValueError, match="policy 'biggest' is unknown"):
         apply_component_policy(sitk.GetImageFromArray(np.ones((3, 3), np.uint8)), "biggest")
+
+
+@pytest.mark.parametrize(("name", "raster"), [
+    ("a.png", True), ("b.JPG", True), ("c.tiff", True), ("d.gif", True), ("e.nrrd", False),
+    ("f.nii.gz", False), ("g.dcm", False), ("h.mha", False), ("png.nrrd", False)])
+def test_raster_formats_by_name(name, raster):
+    assert is_raster(f"images/{name}") is raster
+
+
+def test_unreadable_file_names_sitks_reason(tmp_path):
+    (tmp_path / "x.png").write_text("not a PNG")
+    with pytest.raises(UnreadableImageError, match=r"x\.png: SimpleITK cannot read this file "
+                                                    r"\(Unable to determine ImageIO reader") as info:
+        read_file(tmp_path / "x.png")
+    assert info.value.reason.startswith("Unable to determine ImageIO reader")
+    with pytest.raises(ValueError, match="SimpleITK cannot read this file"):  # read_image too
+        read_image(tmp_path / "x.png", 0.1)
+    with pytest.raises(FileNotFoundError, match=r"none\.png: file not found"):
+        read_image(tmp_path / "none.png", 0.1)
+
+
+def test_read_file_keeps_what_is_stored(tmp_path):
+    """A W x H x 1 NIfTI slice stays 3-D with its geometry; read_image makes it 2-D."""
+    img = sitk.GetImageFromArray(np.ones((1, 6, 8), np.uint8))
+    img.SetSpacing((0.2, 0.3, 1.0))
+    img.SetOrigin((1.0, 2.0, 0.0))
+    sitk.WriteImage(img, str(tmp_path / "s.nii.gz"))
+    stored = read_file(tmp_path / "s.nii.gz")
+    assert stored.GetSize() == (8, 6, 1)
+    spacing, origin, direction = plane_geometry(stored)
+    np.testing.assert_allclose(spacing, [0.2, 0.3])
+    np.testing.assert_allclose(origin, [1.0, 2.0])
+    np.testing.assert_allclose(direction, np.eye(2))
+    assert read_image(tmp_path / "s.nii.gz").GetSize() == (8, 6)
+
+
+def test_geometry_tolerances():
+    assert same_spacing((0.1, 0.1), 0.100001) and not same_spacing((0.1, 0.1), 0.1001)
+    assert same_origin((0.0, 0.0), (0.000005, 0.0), (0.1, 0.2))
+    assert not same_origin((0.0, 0.0), (0.00002, 0.0), (0.1, 0.2))
+
+
+def test_lesion_is_any_nonzero_channel():
+    rgb = np.zeros((4, 5, 3), np.uint8)
+    rgb[1, 2, 0], rgb[3, 4, 2] = 255, 1
+    lesion = lesion_array(sitk.GetImageFromArray(rgb, isVector=True))
+    assert lesion.shape == (4, 5) and lesion.sum() == 2 and lesion[1, 2] and lesion[3, 4]
+    grey = np.array([[0, 3], [0, 0]], np.uint8)
+    assert lesion_array(sitk.GetImageFromArray(grey)).tolist() == [[False, True], [False, False]]
 
 
 @pytest.mark.parametrize("spacing", [0.1, 0.2])

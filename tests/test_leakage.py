@@ -32,8 +32,7 @@ def test_permuted_labels_give_chance_test_auc(seed, tmp_path):
     cohort = cohort.assign(n_positive_nodes=rng.permutation(cohort["n_positive_nodes"].to_numpy()))
     cfg = {**CONFIG, "seed": seed,
            "models": {**CONFIG["models"], "learners": ["logistic", "knn", "lightgbm"]}}
-    preds = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, cfg, tmp_path,
-                      figures=False)
+    preds = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, cfg, tmp_path)
     test = preds[preds["set"] == "test"]
     for model, g in test.groupby("model"):
         auc = roc_auc_score(g["y_true"], g["p"])
@@ -78,7 +77,7 @@ def test_selection_steps_never_fit_on_test_rows(tmp_path, monkeypatch):
 
     monkeypatch.setattr(modeling._selection, "build_selection", spied)
     SEEN.clear()
-    fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, CONFIG, tmp_path, figures=False)
+    fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, CONFIG, tmp_path)
     test_ids = set(split.loc[split["set"] == "test", "patient_id"])
     train_ids = set(split.loc[split["set"] == "train", "patient_id"])
     spied_steps = {name for name, _ in SEEN}
@@ -93,16 +92,14 @@ def test_selection_steps_never_fit_on_test_rows(tmp_path, monkeypatch):
 
 def test_test_features_cannot_change_training(tmp_path):
     cohort, split, features, icc = synthetic_study(N, P, seed=5)
-    base = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, CONFIG, tmp_path / "a",
-                     figures=False)
+    base = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, CONFIG, tmp_path / "a")
     test_ids = split.loc[split["set"] == "test", "patient_id"]
     spoiled = features.copy()
     cols = spoiled.columns[1:]
     is_test = spoiled["patient_id"].isin(test_ids)
     spoiled.loc[is_test, cols] = np.nan
     spoiled.loc[is_test, cols[::3]] = np.inf
-    other = fit_level(cohort, split, spoiled, icc, LEVEL1, VARIABLES, CONFIG, tmp_path / "b",
-                      figures=False)
+    other = fit_level(cohort, split, spoiled, icc, LEVEL1, VARIABLES, CONFIG, tmp_path / "b")
     for s in ["train", "cv"]:
         pd.testing.assert_frame_equal(base[base["set"] == s], other[other["set"] == s])
     assert (tmp_path / "a/level1/selection/selected_features.csv").read_bytes() == \
@@ -122,8 +119,7 @@ def test_training_rad_scores_are_out_of_fold(tmp_path, monkeypatch):
 
     monkeypatch.setattr(modeling, "make_learner", memorising)
     cfg = {**CONFIG, "models": {**CONFIG["models"], "learners": ["knn"]}}
-    preds = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, cfg, tmp_path,
-                      figures=False)
+    preds = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, cfg, tmp_path)
     train = preds[(preds["set"] == "train") & (preds["model"] == "radiomics")]
     assert roc_auc_score(train["y_true"], train["p"]) == 1.0  # apparent: memorised
     auc_rs = roc_auc_score(train["y_true"], train["rad_score"])  # the Rad-score used downstream

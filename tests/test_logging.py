@@ -74,7 +74,7 @@ def test_a_fresh_script_sends_pyradiomics_to_its_log_not_stderr(tmp_path):
         "import logging\n"
         "from alnburden.io import setup_logging\n"
         f"log = setup_logging({str(log_path)!r})\n"
-        "from alnburden.extraction.features import build_pyradiomics_extractor\n"
+        "from alnburden.extraction.extractor import build_pyradiomics_extractor\n"
         f"build_pyradiomics_extractor({str(ROOT / 'config/radiomics.yaml')!r})\n"
         "for _ in range(50):\n"
         "    logging.getLogger('radiomics.glcm').warning('GLCM is symmetrical')\n"

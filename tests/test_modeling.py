@@ -7,15 +7,16 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
-from alnburden.modeling.learners import make_learner, prefixed_grid
 from alnburden.levels import Level, add_level_labels, nodal_class
-from alnburden.modeling.level_fit import PREDICTION_COLUMNS, fit_level, tune_learners
+from alnburden.modeling.learners import make_learner, prefixed_grid
+from alnburden.modeling.level_fit import fit_level, tune_learners
 from alnburden.modeling.persistence import load_model, predict_patients, rad_score
+from alnburden.modeling.predictions import PREDICTION_COLUMNS, PREDICTION_EXTRA_COLUMNS
 from alnburden.modeling.selection import build_selection
+from alnburden.schemas import CONFIG_SCHEMA, load_schema, section_defaults
 
 from conftest import VARIABLES  # the default config's clinical variables
 
@@ -98,13 +99,12 @@ def study():
 def fitted(study, tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
     cohort, split, features, icc = study
-    preds = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, CONFIG, out, figures=False)
+    preds = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, CONFIG, out)
     return out, preds
 
 
 def test_outputs_written(fitted):
     out, _ = fitted
-    # (the LASSO figures are tested in test_selection.py; figures=False here for speed)
     for rel in ["level1/selection/selected_features.csv", "level1/models/learners_cv.csv", "level1/models/radiomics.joblib",
                 "level1/models/clinical.joblib", "level1/models/combined.joblib",
                 "level1/models/logistic.joblib", "level1/models/knn.joblib",
@@ -122,12 +122,14 @@ def test_outputs_written(fitted):
     card = json.loads((out / "level1/models/model_card.json").read_text())
     assert card["data"]["n_train"] == 168 and card["radiomics"]["chosen_learner"] in ("logistic", "knn")
     assert "scikit-learn" in card["versions"]
+    # modelling never draws: the LASSO figures come from radiomics.joblib (selection_figures)
+    assert not list((out / "level1").rglob("lasso_*"))
 
 
 def test_predictions_contract(fitted, study):
     _, preds = fitted
     cohort, split, _, _ = study
-    assert list(preds.columns) == PREDICTION_COLUMNS
+    assert list(preds.columns) == [*PREDICTION_COLUMNS, *PREDICTION_EXTRA_COLUMNS]
     assert set(preds["set"]) == {"train", "cv", "test"}
     assert set(preds["model"]) == {"clinical", "combined", "radiomics", "logistic", "knn"}
     train_ids = set(split.loc[split["set"] == "train", "patient_id"])
@@ -174,8 +176,7 @@ def test_saved_models_reproduce_test_predictions(fitted, study):
 def test_runs_are_byte_identical(fitted, study, tmp_path):
     out, preds = fitted
     cohort, split, features, icc = study
-    again = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, CONFIG, tmp_path,
-                      figures=False)
+    again = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, CONFIG, tmp_path)
     pd.testing.assert_frame_equal(again, preds)
     for rel in ["level1/models/model_card.json", "level1/models/learners_cv.csv",
                 "level1/selection/selected_features.csv", "level1/predictions.csv",
@@ -185,8 +186,7 @@ def test_runs_are_byte_identical(fitted, study, tmp_path):
 
 def test_clinical_only_arm(study, tmp_path):
     cohort, split, _, _ = study
-    preds = fit_level(cohort, split, None, None, LEVEL2, VARIABLES, CONFIG, tmp_path,
-                      figures=False)
+    preds = fit_level(cohort, split, None, None, LEVEL2, VARIABLES, CONFIG, tmp_path)
     assert set(preds["model"]) == {"clinical"}
     assert set(preds["set"]) == {"train", "cv", "test", "cascade"}
     assert preds["rad_score"].isna().all()
@@ -218,7 +218,6 @@ def test_tuning_equals_gridsearchcv_on_the_pipeline(study):
                                gs.cv_results_["mean_test_score"], rtol=1e-12)
     assert json.loads(table["best_params"].iloc[0]) == {
         k.removeprefix("learner__"): v for k, v in gs.best_params_.items()}
-    assert isinstance(gs.best_estimator_[-1], LogisticRegression)
 
 
 def test_input_errors(study, tmp_path):
@@ -230,3 +229,29 @@ def test_input_errors(study, tmp_path):
     cfg = {**CONFIG, "models": {**CONFIG["models"], "rad_score_folds": 500}}
     with pytest.raises(ValueError, match="every class needs at least 500"):
         fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, cfg, tmp_path)
+
+
+def test_config_without_sections_takes_the_schema_defaults(tmp_path, monkeypatch):
+    """No seed, selection or models in the config: the fit is the one of the schema's values.
+
+    Every default learner is fitted as a logistic regression, for speed (its name, the
+    folds and the seed still come from the schema).
+    """
+    import alnburden.modeling.level_fit as level_fit
+
+    original = level_fit.make_learner
+    monkeypatch.setattr(level_fit, "make_learner", lambda name, seed: original("logistic", seed))
+    cohort, split, features, icc = synthetic_study(n=100, n_features=12, seed=8)
+    bare = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, {}, tmp_path / "bare")
+    explicit = {"seed": load_schema(CONFIG_SCHEMA)["properties"]["seed"]["default"],
+                "selection": section_defaults("selection"), "models": section_defaults("models")}
+    full = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, explicit,
+                     tmp_path / "full")
+    pd.testing.assert_frame_equal(bare, full)
+    for rel in ["level1/predictions.csv", "level1/models/learners_cv.csv",
+                "level1/models/model_card.json", "level1/selection/selected_features.csv"]:
+        assert (tmp_path / "bare" / rel).read_bytes() == (tmp_path / "full" / rel).read_bytes()
+    cv = pd.read_csv(tmp_path / "bare/level1/models/learners_cv.csv")
+    assert cv["learner"].tolist() == section_defaults("models")["learners"]
+    lasso = load_model(tmp_path / "bare/level1/models/radiomics.joblib")["selection"][-1]
+    assert lasso.cv_scores_["deviance"].shape[0] == section_defaults("selection")["lasso_cv_folds"]

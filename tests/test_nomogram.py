@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
+from alnburden.figures.nomogram import (_minor_ticks, draw_nomogram, risk_tick_points,
+                                        total_point_ticks)
 from alnburden.figures.style import save_figure
 from alnburden.modeling.nomogram import DEFAULT_RISK_TICKS, Nomogram
 
@@ -35,7 +34,8 @@ def _cohort(n=400, seed=0):
 def fitted():
     df = _cohort()
     res = sm.Logit(df["y"], sm.add_constant(df[COLS])).fit(disp=0)
-    return df, res, Nomogram.from_statsmodels(res, RANGES, labels=LABELS)
+    nom = Nomogram(dict(zip(COLS, res.params[COLS])), res.params["const"], RANGES, labels=LABELS)
+    return df, res, nom
 
 
 def _new_patients(n=50, seed=1, outside=False):
@@ -57,26 +57,6 @@ def test_points_reproduce_statsmodels_probability(fitted, outside):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
     assert nom.kinds == {"rad_score": "continuous", "ki67": "continuous",
                          "aln_us_class": "ordinal", "her2": "binary", "age": "continuous"}
-
-
-def test_glm_formula_and_sklearn_constructors():
-    df = _cohort(seed=3)
-    glm = sm.GLM.from_formula("y ~ rad_score + ki67 + aln_us_class + her2 + age", data=df,
-                              family=sm.families.Binomial()).fit()
-    nom = Nomogram.from_statsmodels(glm, RANGES)
-    new = _new_patients(seed=4)
-    np.testing.assert_allclose(nom.predict_proba(new), glm.predict(new), atol=1e-10)
-
-    lr = LogisticRegression(C=0.5, max_iter=1000).fit(df[COLS], df["y"])
-    nom_lr = Nomogram.from_sklearn(lr, None, RANGES)          # names from feature_names_in_
-    np.testing.assert_allclose(nom_lr.predict_proba(new), lr.predict_proba(new[COLS])[:, 1],
-                               atol=1e-10)
-    # a scaled pipeline: the scaler is folded into the coefficients, ranges stay raw
-    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    pipe.fit(df[COLS].to_numpy(), df["y"])
-    nom_p = Nomogram.from_sklearn(pipe, COLS, RANGES)
-    np.testing.assert_allclose(nom_p.predict_proba(new),
-                               pipe.predict_proba(new[COLS].to_numpy())[:, 1], atol=1e-10)
 
 
 def test_harrell_points_convention():
@@ -106,7 +86,7 @@ def _labels(fig, row):
 
 def test_drawn_risk_ticks_map_back_to_their_probabilities(fitted, tmp_path):
     _, _, nom = fitted
-    fig = nom.draw(risk_label="Risk of N+", show_lp=True)
+    fig = draw_nomogram(nom, risk_label="Risk of N+", show_lp=True)
     # total points axis: x position -> total points (linear); read it off the drawing
     tot = _labels(fig, "total_points")
     xs, vals = np.array([x for x, _ in tot]), np.array([float(v) for _, v in tot])
@@ -152,13 +132,13 @@ def test_zero_coefficient_is_not_drawn_and_risk_fallback():
     # (0.40 .. 0.60) holds only the 0.5 tick
     nom = Nomogram({"a": 0.8, "b": 0.0}, intercept=-0.4, ranges={"a": (0, 1), "b": (0, 5)})
     assert nom.points({"a": 1, "b": 5}).tolist() == [[100.0, 0.0]]
-    fig = nom.draw()
+    fig = draw_nomogram(nom)
     assert _labels(fig, "a") and not _labels(fig, "b")
     assert [lab for _, lab in _labels(fig, "risk")] == ["0.5"]
     # no default tick achievable (risk expit(0.08) = 0.51999 .. expit(0.16) = 0.53991):
     # round values inside that range are used instead, still at their exact positions
     nom2 = Nomogram({"a": 0.08}, intercept=0.08, ranges={"a": (0, 1)})
-    fig2 = nom2.draw()
+    fig2 = draw_nomogram(nom2)
     risk = _labels(fig2, "risk")
     assert [lab for _, lab in risk] == ["0.52", "0.525", "0.53", "0.535"]
     tot = _labels(fig2, "total_points")
@@ -181,18 +161,9 @@ def test_errors():
         nom.points({"a": 0.5, "g": 4})
     with pytest.raises(ValueError, match=r"missing predictor\(s\) \['g'\]"):
         nom.points({"a": 0.5})
-    df = _cohort(n=200, seed=5)
-    pois = sm.GLM(df["y"], sm.add_constant(df[["ki67"]]), family=sm.families.Poisson()).fit()
-    with pytest.raises(ValueError, match="not a logistic model"):
-        Nomogram.from_statsmodels(pois, {"ki67": (0, 90)})
-    lr = LogisticRegression().fit(df[["ki67"]].to_numpy(), df["y"])
-    with pytest.raises(ValueError, match="2 feature names for 1 coefficients"):
-        Nomogram.from_sklearn(lr, ["ki67", "age"], {"ki67": (0, 90), "age": (20, 90)})
 
 
 def test_minor_ticks_split_the_labelled_step_and_stay_in_range():
-    from alnburden.modeling.nomogram import _minor_ticks
-
     major = np.array([-5.0, 0.0])
     # 3 points per unit: a fifth of the 5-unit step is 3 points apart, so 1-unit minors
     got = _minor_ticks(major, -6.9, 1.5, scale=3.0)
@@ -202,3 +173,17 @@ def test_minor_ticks_split_the_labelled_step_and_stay_in_range():
     # 1 point per unit: fifths (1 pt) too dense, halves (2.5 pt) drawn
     assert _minor_ticks(major, -6.9, 1.5, scale=1.0).tolist() == [-2.5]
     assert _minor_ticks(np.array([1.0]), 0, 2, scale=10).size == 0
+
+
+def test_risk_and_total_point_ticks_are_the_models_own_numbers(fitted):
+    _, _, nom = fitted
+    rt, pts = risk_tick_points(nom)
+    assert set(rt) <= set(DEFAULT_RISK_TICKS) and len(rt) >= 5
+    assert ((pts >= 0) & (pts <= nom.max_total_points + 1e-9)).all()
+    np.testing.assert_allclose(nom.probability_from_points(pts), rt)
+    # a risk axis asked only for unreachable ticks falls back to round values it can reach
+    rt2, pts2 = risk_tick_points(nom, risk_ticks=(1e-9,))
+    assert len(rt2) >= 2 and ((pts2 >= -1e-9) & (pts2 <= nom.max_total_points + 1e-9)).all()
+    tot = total_point_ticks(nom)
+    assert tot[0] == 0 and tot[-1] >= nom.max_total_points
+    assert tot[-2] < nom.max_total_points  # no tick beyond the first one past the maximum

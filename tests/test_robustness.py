@@ -10,16 +10,18 @@ import pytest
 import SimpleITK as sitk
 import yaml
 
-from alnburden.extraction.features import ExtractionError, RadiomicsExtractor
+from alnburden.extraction.extractor import ExtractionError, RadiomicsExtractor
 from alnburden.extraction.robustness import (
     dice,
     extract_perturbed,
     extract_perturbed_cohort,
+    extract_robustness_shard,
     icc_table,
     patient_rng,
     perturb_masks,
     select_patients,
 )
+from alnburden.extraction.shards import merge_shards
 
 SMALL = {
     "setting": {"label": 1, "binWidth": 25, "additionalInfo": False},
@@ -131,3 +133,23 @@ def test_extract_perturbed_long_table(tmp_path):
     pd.testing.assert_frame_equal(again, long.iloc[:4].reset_index(drop=True))
     with pytest.raises(ExtractionError, match=r"patient P9: robustness extraction failed"):
         extract_perturbed(ex, tmp_path / "none.png", rows[0]["mask"], 0.1, 3, 0, patient_id="P9")
+
+
+def test_robustness_shards_hold_training_patients_only(tmp_path):
+    """The ICC patients come from the training set (never a test patient), each in one shard."""
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump(SMALL))
+    mask = sitk.GetArrayFromImage(disk_mask(radius=15))
+    img = np.clip(np.random.default_rng(1).normal(150, 20, mask.shape) - 80 * mask, 0, 255)
+    ids = [f"P{i}" for i in range(5)]
+    cohort = pd.DataFrame({"patient_id": ids, "image": _write(tmp_path / "i.png", img),
+                           "mask": _write(tmp_path / "m.png", mask * 255),
+                           "pixel_spacing_mm": 0.1})
+    split = pd.DataFrame({"patient_id": ids, "set": ["train", "test", "train", "test", "train"]})
+    paths = [tmp_path / f"rob{k}.parquet" for k in range(2)]
+    for k, path in enumerate(paths):
+        extract_robustness_shard(cohort, split, k, 2, params, path, peritumoral_mm=(1,),
+                                 fraction=1.0, n_perturbations=2, seed=5, icc="ICC3")
+    merged = merge_shards(paths)
+    assert sorted(merged["patient_id"].unique()) == ["P0", "P2", "P4"]
+    assert list(merged["rater"]) == [0, 1, 2] * 3

@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.feature_selection import VarianceThreshold
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from alnburden.modeling.selection import (IccFilter, LassoSelector, MRMRSelector, SpearmanRedundancyFilter,
-                                 VarianceFilter, build_selection, icc_keep_list, plot_lasso_cv,
-                                 plot_lasso_path)
+from alnburden.modeling.selection import (IccFilter, LassoSelector, MRMRSelector,
+                                          SpearmanRedundancyFilter, build_selection,
+                                          icc_keep_list, lasso_step)
+from alnburden.schemas import section_defaults
 
 #: LassoSelector is a binary-outcome selector (it raises on multiclass y, by design): the
 #: generic checks that fit it on 3-class blobs are expected to fail.
@@ -30,8 +33,8 @@ def _expected_failures(estimator):
     return _LASSO_MULTICLASS if isinstance(estimator, LassoSelector) else {}
 
 
-@parametrize_with_checks([IccFilter(), VarianceFilter(), SpearmanRedundancyFilter(),
-                          MRMRSelector(k=2), LassoSelector(cv=3, Cs=5, random_state=0)],
+@parametrize_with_checks([IccFilter(), SpearmanRedundancyFilter(), MRMRSelector(k=2),
+                          LassoSelector(cv=3, Cs=5, random_state=0)],
                          expected_failed_checks=_expected_failures)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
@@ -72,14 +75,21 @@ def test_icc_keep_list_parses_csv_strings():
         icc_keep_list(pd.DataFrame({"feature": ["a"], "kept": ["maybe"]}))
 
 
-def test_variance_filter_drops_constant():
+def test_variance_step_drops_the_features_constant_on_training_rows():
     X, y = _data()
     X["intra_f05"] = 7.0
-    f = VarianceFilter(1e-8).fit(X)
-    assert "intra_f05" not in f.get_feature_names_out()
-    assert len(f.get_feature_names_out()) == X.shape[1] - 1
-    with pytest.raises(ValueError, match="no feature has variance"):
-        VarianceFilter(1e-8).fit(np.ones((10, 3)))
+    to_variance = build_selection({"redundancy": "none"}, None, 0)[:4]  # icc .. variance
+    step = to_variance.named_steps["variance"]
+    assert isinstance(step, VarianceThreshold)
+    assert step.threshold == section_defaults("selection")["variance_threshold"]
+    out = to_variance.fit(X, y).transform(X)
+    scaled = StandardScaler().fit_transform(X)
+    keep = scaled.var(axis=0) > step.threshold
+    assert keep.sum() == X.shape[1] - 1 and not keep[5]
+    assert list(to_variance.get_feature_names_out()) == list(X.columns[keep])
+    np.testing.assert_array_equal(out, scaled[:, keep])  # the kept columns, unchanged
+    with pytest.raises(ValueError, match="No feature in X meets the variance threshold"):
+        to_variance.fit(pd.DataFrame(np.ones((10, 3)), columns=["a", "b", "c"]), y[:10])
 
 
 def test_spearman_filter_drops_less_relevant_of_pair_whatever_the_order():
@@ -156,15 +166,19 @@ def test_build_selection_pipeline_and_pandas_output():
     assert len(pipe[:6].get_feature_names_out()) == 10
     bare = build_selection({"redundancy": "none", "mrmr_k": 0}, None, 0)
     assert [n for n, _ in bare.steps] == ["icc", "impute", "scale", "variance", "lasso"]
+    # keys the section lacks take the schema's defaults
+    assert bare.named_steps["lasso"].cv == section_defaults("selection")["lasso_cv_folds"]
+    assert bare.named_steps["lasso"].one_se == section_defaults("selection")["lasso_one_se"]
     with pytest.raises(ValueError, match="redundancy='pearson'"):
         build_selection({"redundancy": "pearson"}, None, 0)
 
 
-def test_lasso_figures(tmp_path):
+def test_lasso_step_returns_the_fitted_lasso_and_its_input_names():
     X, y = _data()
-    sel = LassoSelector(cv=3, random_state=0).fit(X, y)
-    p1 = plot_lasso_path(sel, tmp_path / "lasso_path", feature_names=X.columns)
-    p2 = plot_lasso_cv(sel, tmp_path / "lasso_cv.pdf")
-    for p in [*p1, *p2]:
-        assert p.is_file() and p.stat().st_size > 1000
-    assert {p.suffix for p in p1} == {".pdf", ".png"}
+    pipe = build_selection({"lasso_cv_folds": 3}, None, 0).fit(X, y)
+    lasso, names = lasso_step(pipe)
+    assert lasso is pipe.named_steps["lasso"]
+    assert list(names) == list(pipe[:-1].get_feature_names_out())
+    assert set(names[lasso.get_support()]) == set(pipe.get_feature_names_out())
+    with pytest.raises(ValueError, match="ends in StandardScaler, not a LassoSelector"):
+        lasso_step(pipe[:3])

@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
-from alnburden.extraction.features import RadiomicsExtractor
+from alnburden.extraction.extractor import RadiomicsExtractor
 from alnburden.modeling.learners import make_learner
 from alnburden.modeling.selection import build_selection
 from alnburden.simulate import simulate_cohort

@@ -53,6 +53,10 @@ def test_summary_file(tmp_path, tables):
     assert "simulation, not clinical evidence" in text
     assert "| Level 1 (N0 vs N+) | combined | test | all | 0.90 |" in text
     assert "Hierarchical cascade" in text and "Paired DeLong" in text
+    assert "| level1 |" not in text and "| level2 |" in text    # level2 has no label here
+    for section in ("Discrimination", "Paired DeLong", "Ki-67 subgroups"):
+        body = text.split(f"## {section}")[1].split("##")[0]
+        assert "| Level 1 (N0 vs N+) |" in body, section
     again = sm.write_summary(perf, sub, PUBLISHED_LU2026, tmp_path / "again.md", delong=dl,
                              cascade_metrics=casc, level_labels={"level1": "Level 1 (N0 vs N+)"})
     assert again.read_bytes() == path.read_bytes()

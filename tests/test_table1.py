@@ -137,6 +137,7 @@ def test_missing_values_counted(clinical_cohort):
     ("n_positive_nodes >= 1", "n_positive_nodes > 3", ("N1-3", "N>=4")),
     ("all", "n_positive_nodes <= 2", ("N>=3", "N0-2")),
     ("all", "n_positive_nodes == 2", ("lv=0", "lv=1")),
+    ("all", "n_positive_nodes >= 2.5", ("n_positive_nodes < 2.5", "n_positive_nodes >= 2.5")),
 ])
 def test_level_group_names(population, label, names):
     assert level_group_names(Level(name="lv", population=population, label=label)) == names

@@ -17,9 +17,12 @@ def _finite(x) -> bool:
     return x is not None and bool(np.isfinite(x))
 
 
-def fmt_number(x: float | None, digits: int = 2, missing: str = "n/a") -> str:
-    """``x`` with ``digits`` decimals; ``missing`` for None or NaN."""
-    return f"{x:.{digits}f}" if _finite(x) else missing
+def fmt_number(x: float | None, digits: int = 2, missing: str = "n/a",
+               signed: bool = False) -> str:
+    """``x`` with ``digits`` decimals (``+0.03`` with ``signed``); ``missing`` for None or NaN."""
+    if not _finite(x):
+        return missing
+    return f"{x:+.{digits}f}" if signed else f"{x:.{digits}f}"
 
 
 def fmt_ci(est: float | None, lo: float | None, hi: float | None, digits: int = 2,

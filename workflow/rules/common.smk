@@ -10,7 +10,8 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from alnburden.design import StudyDesign
-from alnburden.extraction.features import n_shards_for
+from alnburden.evaluation.registry import TABLES, table_names
+from alnburden.extraction.shards import n_shards_for
 from alnburden.simulate import EffectSizes
 
 
@@ -86,7 +87,6 @@ def _manifest_header_and_rows():
 _HEADER, N_PATIENTS = _manifest_header_and_rows()
 DESIGN = StudyDesign.from_config(config, _HEADER)
 LEVELS = DESIGN.level_names
-HAS_IMAGES = DESIGN.has_images
 
 
 wildcard_constraints:
@@ -111,12 +111,6 @@ config["radiomics"]["shards"] = N_SHARDS
 SHARDS = [f"{i:03d}" for i in range(N_SHARDS)]
 
 
-HAS_KI67 = DESIGN.has_ki67
-EVAL_TABLES = ["performance", "auc_delong", "calibration", "dca", "reclassification"] + (
-    ["subgroups"] if HAS_KI67 else []
-)
-
-
 def results_root(wildcards, output):
     """The results folder, from a rule's `predictions` output (results/<level>/predictions.csv)."""
     return str(Path(output.predictions).parents[1])
@@ -124,33 +118,6 @@ def results_root(wildcards, output):
 
 def clinical_variables():
     return config["clinical"]["variables"]
-
-
-def radiomics_inputs(wildcards=None):
-    """Feature tables a model needs; empty for a clinical-only cohort."""
-    if not HAS_IMAGES:
-        return {}
-    return {
-        "features": f"{RESULTS}/features/radiomics.parquet",
-        "icc": f"{RESULTS}/features/icc.csv",
-    }
-
-
-# Report captions of the evaluation tables whose caption file is not named after the table.
-TABLE_CAPTIONS = {"calibration": "calibration_table", "dca": "dca_table", "subgroups": "subgroups_table"}
-FIGURE_TITLES = {
-    "roc": "ROC",
-    "roc_learners": "ROC of the learners",
-    "calibration": "Calibration",
-    "dca": "Decision curves",
-    "clinical_impact": "Clinical impact",
-}
-
-
-def level_figure_kinds():
-    """Figures drawn for every level (learner ROC and clinical impact need radiomics)."""
-    kinds = ["roc", "calibration", "dca"]
-    return kinds + (["roc_learners", "clinical_impact"] if HAS_IMAGES else [])
 
 
 def level_label(wildcards):
@@ -162,7 +129,7 @@ def summary_inputs(wildcards):
         "performance": f"{RESULTS}/tables/performance.csv",
         "delong": f"{RESULTS}/tables/auc_delong.csv",
     }
-    if HAS_KI67:
+    if "subgroups" in table_names(DESIGN):
         out["subgroups"] = f"{RESULTS}/tables/subgroups.csv"
     if DESIGN.has_cascade:
         out["cascade"] = f"{RESULTS}/tables/cascade_metrics.csv"
@@ -177,17 +144,7 @@ def final_outputs():
         f"{RESULTS}/summary.md",
         f"{RESULTS}/predictions.csv",
     ]
-    if HAS_KI67:
-        out.append(f"{RESULTS}/figures/subgroups_forest.png")
-    out += expand(f"{RESULTS}/figures/{{level}}_{{kind}}.png", level=LEVELS, kind=level_figure_kinds())
-    out += expand(f"{RESULTS}/figures/{{level}}_nomogram.png", level=LEVELS)
-    if DESIGN.has_cascade:
-        out.append(f"{RESULTS}/figures/cascade.png")
-    if HAS_IMAGES:
-        out += [
-            f"{RESULTS}/figures/cohort_examples.png",
-            f"{RESULTS}/features/radiomics.parquet",
-            f"{RESULTS}/features/icc.csv",
-        ]
-    return out
+    if DESIGN.has_images:
+        out += [f"{RESULTS}/features/radiomics.parquet", f"{RESULTS}/features/icc.csv"]
+    return out + FIGURE_TARGETS  # figures.smk: every figure of the registry for this design
 

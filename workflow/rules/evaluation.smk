@@ -1,5 +1,6 @@
 # Evaluation stage: reads results/predictions.csv and nothing else; writes every table
-# (CSV + Markdown) and the summary. The figures are drawn by figures.smk.
+# (CSV + Markdown) and the summary. The figures are drawn by figures.smk. Which evaluation
+# tables a study has, and their report captions, come from alnburden.evaluation.registry.
 
 
 rule merge_predictions:
@@ -28,13 +29,14 @@ rule evaluation_tables:
         **{
             name: report(
                 f"{RESULTS}/tables/{name}.csv",
-                caption=f"../report/{TABLE_CAPTIONS.get(name, name)}.rst",
+                caption=f"../report/{TABLES[name].caption}.rst",
                 category="Tables",
             )
-            for name in EVAL_TABLES
+            for name in table_names(DESIGN)
         },
-        markdown=expand(f"{RESULTS}/tables/{{name}}.md", name=EVAL_TABLES),
+        markdown=expand(f"{RESULTS}/tables/{{name}}.md", name=table_names(DESIGN)),
     params:
+        tables=table_names(DESIGN),
         evaluation=config["evaluation"],
         seed=config["seed"],
     log:
@@ -86,9 +88,10 @@ rule summary:
         report(f"{RESULTS}/summary.md", caption="../report/summary.rst", category="Summary"),
     params:
         published=config["published"],
-        simulated=not config["cohort"].get("manifest"),
+        simulated=DESIGN.simulated,
         manifest=config["cohort"].get("manifest"),
         study=config["study"],
+        level_labels={name: DESIGN.level_label(name) for name in LEVELS},
     log:
         f"{LOGS}/summary.log",
     benchmark:

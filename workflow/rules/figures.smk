@@ -1,32 +1,49 @@
 # Figures: every figure of the study (PDF + 300 dpi PNG), drawn from the tables and models
-# that the earlier stages wrote; no rule here fits or resamples anything.
+# that the earlier stages wrote; no rule here fits or resamples anything. Which figures exist,
+# their report titles and captions come from one registry, alnburden.figures.registry.FIGURES.
+from alnburden.figures.registry import FIGURES, LEVEL_FIGURES_RULE, figure_files, figure_kinds
+
+# The PNG and PDF of each figure ({level} stays a wildcard) and the PNG's report entry.
+FIGURE_PNG = {kind: f"{RESULTS}/{fig.file_stem()}.png" for kind, fig in FIGURES.items()}
+FIGURE_PDF = {kind: f"{RESULTS}/{fig.file_stem()}.pdf" for kind, fig in FIGURES.items()}
+FIGURE_REPORT = {
+    kind: dict(
+        caption=f"../report/{fig.caption}.rst",
+        category=fig.category or "{level}",
+        subcategory=fig.title,
+    )
+    for kind, fig in FIGURES.items()
+}
+# Every figure file (PNG and PDF) of this run's study design: targets of `rule all`.
+FIGURE_TARGETS = [f"{RESULTS}/{name}" for name in figure_files(DESIGN)]
+LEVEL_FIGURE_KINDS = [fig.name for fig in figure_kinds(DESIGN, LEVEL_FIGURES_RULE)]
+LEVEL_LABELS = {name: DESIGN.level_label(name) for name in LEVELS}
 
 
-rule cohort_examples:
-    input:
-        cohort=rules.validate_cohort.output.cohort,
-    output:
-        report(
-            f"{RESULTS}/figures/cohort_examples.png",
-            caption="../report/cohort_examples.rst",
-            category="Cohort",
-        ),
-        pdf=f"{RESULTS}/figures/cohort_examples.pdf",
-    params:
-        levels=LEVELS,
-        simulated=not config["cohort"].get("manifest"),
-    log:
-        f"{LOGS}/cohort_examples.log",
-    benchmark:
-        f"{BENCH}/cohort_examples.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        ENV
-    script:
-        script_path("cohort_examples.py")
+if FIGURES["cohort_examples"].applies(DESIGN):
+
+    rule cohort_examples:
+        input:
+            cohort=rules.validate_cohort.output.cohort,
+        output:
+            png=report(FIGURE_PNG["cohort_examples"], **FIGURE_REPORT["cohort_examples"]),
+            pdf=FIGURE_PDF["cohort_examples"],
+        params:
+            levels=LEVELS,
+            level_label=LEVEL_LABELS[LEVELS[0]],
+            simulated=DESIGN.simulated,
+        log:
+            f"{LOGS}/cohort_examples.log",
+        benchmark:
+            f"{BENCH}/cohort_examples.tsv"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        conda:
+            ENV
+        script:
+            script_path("cohort_examples.py")
 
 
 rule level_figures:
@@ -35,17 +52,13 @@ rule level_figures:
         dca=rules.evaluation_tables.output.dca,
     output:
         **{
-            kind: report(
-                f"{RESULTS}/figures/{{level}}_{kind}.png",
-                caption=f"../report/{kind}.rst",
-                category="{level}",
-                subcategory=FIGURE_TITLES[kind],
-            )
-            for kind in level_figure_kinds()
+            kind: report(FIGURE_PNG[kind], **FIGURE_REPORT[kind])
+            for kind in LEVEL_FIGURE_KINDS
         },
-        pdf=expand(f"{RESULTS}/figures/{{{{level}}}}_{{kind}}.pdf", kind=level_figure_kinds()),
+        pdf=[FIGURE_PDF[kind] for kind in LEVEL_FIGURE_KINDS],
     params:
-        evaluation=config["evaluation"],
+        cutoff=config["evaluation"]["cutoff"],
+        n_boot=config["evaluation"]["bootstrap"],
         level_label=level_label,
         seed=config["seed"],
     log:
@@ -62,18 +75,37 @@ rule level_figures:
         script_path("level_figures.py")
 
 
+if FIGURES["lasso_path"].applies(DESIGN):
+
+    rule selection_figures:
+        input:
+            model=rules.fit_level.output.radiomics_model,
+        output:
+            lasso_path=report(FIGURE_PNG["lasso_path"], **FIGURE_REPORT["lasso_path"]),
+            lasso_path_pdf=FIGURE_PDF["lasso_path"],
+            lasso_cv=report(FIGURE_PNG["lasso_cv"], **FIGURE_REPORT["lasso_cv"]),
+            lasso_cv_pdf=FIGURE_PDF["lasso_cv"],
+        log:
+            f"{LOGS}/selection_figures/{{level}}.log",
+        benchmark:
+            f"{BENCH}/selection_figures/{{level}}.tsv"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        conda:
+            ENV
+        script:
+            script_path("selection_figures.py")
+
+
 rule nomogram:
     input:
         predictions=rules.merge_predictions.output[0],
         card=f"{RESULTS}/{{level}}/models/model_card.json",
     output:
-        png=report(
-            f"{RESULTS}/figures/{{level}}_nomogram.png",
-            caption="../report/nomogram.rst",
-            category="{level}",
-            subcategory="Nomogram",
-        ),
-        pdf=f"{RESULTS}/figures/{{level}}_nomogram.pdf",
+        png=report(FIGURE_PNG["nomogram"], **FIGURE_REPORT["nomogram"]),
+        pdf=FIGURE_PDF["nomogram"],
         points=f"{RESULTS}/tables/{{level}}_nomogram_points.csv",
     params:
         model=DESIGN.nomogram_model,
@@ -92,18 +124,16 @@ rule nomogram:
         script_path("nomogram.py")
 
 
-if HAS_KI67:
+if FIGURES["subgroups_forest"].applies(DESIGN):
 
     rule subgroups_forest:
         input:
             subgroups=f"{RESULTS}/tables/subgroups.csv",
         output:
-            png=report(
-                f"{RESULTS}/figures/subgroups_forest.png",
-                caption="../report/subgroups_forest.rst",
-                category="Subgroups",
-            ),
-            pdf=f"{RESULTS}/figures/subgroups_forest.pdf",
+            png=report(FIGURE_PNG["subgroups_forest"], **FIGURE_REPORT["subgroups_forest"]),
+            pdf=FIGURE_PDF["subgroups_forest"],
+        params:
+            level_labels=LEVEL_LABELS,
         log:
             f"{LOGS}/subgroups_forest.log",
         benchmark:
@@ -118,24 +148,24 @@ if HAS_KI67:
             script_path("subgroups_forest.py")
 
 
-rule cascade_figure:
-    input:
-        confusion=rules.cascade.output.confusion,
-        metrics=rules.cascade.output.metrics,
-    output:
-        png=report(
-            f"{RESULTS}/figures/cascade.png", caption="../report/cascade.rst", category="Cascade"
-        ),
-        pdf=f"{RESULTS}/figures/cascade.pdf",
-    log:
-        f"{LOGS}/cascade_figure.log",
-    benchmark:
-        f"{BENCH}/cascade_figure.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        ENV
-    script:
-        script_path("cascade_figure.py")
+if FIGURES["cascade"].applies(DESIGN):
+
+    rule cascade_figure:
+        input:
+            confusion=rules.cascade.output.confusion,
+            metrics=rules.cascade.output.metrics,
+        output:
+            png=report(FIGURE_PNG["cascade"], **FIGURE_REPORT["cascade"]),
+            pdf=FIGURE_PDF["cascade"],
+        log:
+            f"{LOGS}/cascade_figure.log",
+        benchmark:
+            f"{BENCH}/cascade_figure.tsv"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        conda:
+            ENV
+        script:
+            script_path("cascade_figure.py")

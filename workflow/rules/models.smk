@@ -1,7 +1,8 @@
 # Modelling stage, one job per level: train-only selection inside CV, learners, Rad-score,
-# clinical predictors, combined model; writes the level's predictions and fitted models.
+# clinical predictors, combined model; writes the level's predictions and fitted models
+# (the LASSO figures are drawn from radiomics.joblib by rule selection_figures, figures.smk).
 
-if HAS_IMAGES:
+if DESIGN.has_images:
 
     rule fit_level:
         input:
@@ -17,18 +18,6 @@ if HAS_IMAGES:
                 category="{level}",
                 subcategory="Feature selection",
             ),
-            lasso_path=report(
-                f"{RESULTS}/{{level}}/selection/lasso_path.png",
-                caption="../report/lasso_path.rst",
-                category="{level}",
-                subcategory="Feature selection",
-            ),
-            lasso_cv=report(
-                f"{RESULTS}/{{level}}/selection/lasso_cv.png",
-                caption="../report/lasso_cv.rst",
-                category="{level}",
-                subcategory="Feature selection",
-            ),
             learners=report(
                 f"{RESULTS}/{{level}}/models/learners_cv.csv",
                 caption="../report/learners_cv.rst",
@@ -36,6 +25,7 @@ if HAS_IMAGES:
                 subcategory="Learners",
             ),
             card=f"{RESULTS}/{{level}}/models/model_card.json",
+            radiomics_model=f"{RESULTS}/{{level}}/models/radiomics.joblib",
             clinical=report(
                 f"{RESULTS}/tables/{{level}}_clinical_logistic.csv",
                 caption="../report/clinical_logistic.rst",

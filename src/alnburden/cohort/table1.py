@@ -7,7 +7,6 @@ into one table that reads as a paper's Table 1 in Markdown and stays a plain CSV
 from __future__ import annotations
 
 import logging
-import re
 import warnings
 from collections.abc import Sequence
 
@@ -16,11 +15,12 @@ import pandas as pd
 from scipy import stats
 from tableone import TableOne
 
-from alnburden.levels import Level, levels_from_config, nodal_class, parse_rule
+from alnburden.cohort.config import as_levels
+from alnburden.cohort.values import numeric_levels
+from alnburden.levels import NODE_COUNT, Level, nodal_class, parse_rule
 
 logger = logging.getLogger(__name__)
 
-_RULE = re.compile(r"^\s*n_positive_nodes\s*(>=|<=|==|>|<)\s*([0-9]+)\s*$")
 _TEST_NAMES = {
     "Welch’s T-test": "Welch t-test",
     "Pooled T-test": "t-test",
@@ -35,15 +35,16 @@ _NEGATION = {">": "<=", ">=": "<", "==": "!=", "<": ">=", "<=": ">"}
 
 
 def _interval(rule: str) -> tuple[int, float] | None:
-    """Integer interval [lo, hi] of node counts selected by a rule (None if not a rule)."""
-    if rule.strip() == "all":
+    """Integer interval [lo, hi] of node counts selected by a rule (None when the rule is
+    not ``all`` or a node-count rule with a whole number >= 0)."""
+    parsed = parse_rule(rule)
+    if parsed.column is None:
         return 0, np.inf
-    m = _RULE.match(rule)
-    if not m:
+    if parsed.column != NODE_COUNT or not parsed.value.is_integer() or parsed.value < 0:
         return None
-    op, k = m.group(1), int(m.group(2))
+    k = int(parsed.value)
     return {">": (k + 1, np.inf), ">=": (k, np.inf), "==": (k, k),
-            "<": (0, k - 1), "<=": (0, k)}[op]
+            "<": (0, k - 1), "<=": (0, k)}[parsed.op]
 
 
 def _interval_name(lo: float, hi: float) -> str | None:
@@ -88,13 +89,9 @@ def level_group_names(level: Level) -> tuple[str, str]:
 # --------------------------------------------------------------------------- table
 
 
-def _numeric_levels(levels: Sequence) -> bool:
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in levels)
-
-
 def _as_category(series: pd.Series, levels: Sequence) -> pd.Series:
     """Values as the strings of their declared level (so 2.0 read from CSV shows as "2")."""
-    if _numeric_levels(levels):
+    if numeric_levels(levels):
         lookup = {float(v): str(v) for v in levels}
         num = pd.to_numeric(series, errors="coerce").astype(float)
         return num.map(lookup).where(num.notna())
@@ -218,15 +215,8 @@ def baseline_table(cohort: pd.DataFrame, split: pd.DataFrame, variables: Sequenc
         Nodal class is shown for reference and not tested within levels (it defines them);
         a cohort without node counts has no nodal class rows.
     """
-    if levels and isinstance(list(levels)[0], dict):
-        levels = levels_from_config({"levels": list(levels)})
-    sets = split.set_index("patient_id")["set"]
-    missing = set(cohort["patient_id"]) - set(sets.index)
-    extra = set(sets.index) - set(cohort["patient_id"])
-    if missing or extra:
-        raise ValueError(f"split does not match the cohort: {len(missing)} cohort patients "
-                         f"not in the split (e.g. {sorted(missing)[:3]}), {len(extra)} split "
-                         f"patients not in the cohort (e.g. {sorted(extra)[:3]}); rerun the split")
+    levels = as_levels(levels)
+    sets = _patient_sets(cohort, split)
     data, kw = _prepare(cohort, variables)
     if nonnormal is None:
         nonnormal = _nonnormal(data, kw["continuous"], skew_threshold)
@@ -243,30 +233,59 @@ def baseline_table(cohort: pd.DataFrame, split: pd.DataFrame, variables: Sequenc
     out["p (train vs test)"] = base["P-Value"]
     tests = {"train vs test": base["Test"]}
     for lv in levels:
-        if lv.name not in cohort:
-            raise ValueError(f"cohort has no column {lv.name}; add labels with "
-                             "alnburden.levels.add_level_labels (validate_manifest does)")
-        lab = pd.to_numeric(cohort[lv.name], errors="coerce")
-        neg, pos = level_group_names(lv)
-        groups = lab.map({0: neg, 1: pos})
-        present = groups.dropna().unique()
-        if len(present) < 2:
-            logger.warning("Table 1: level %s has a single class in its population (%s); "
-                           "comparison left out", lv.name, list(present))
-            continue
-        t = _one_comparison(data, groups, [neg, pos], kw, nonnormal, decimals,
-                            overall=False).reindex(out.index)
-        out[f"{lv.name}: {neg}"] = t[neg]
-        out[f"{lv.name}: {pos}"] = t[pos]
-        p_col = f"p ({lv.name})"
-        out[p_col] = t["P-Value"]
-        out.loc[out.index.get_level_values(0).str.startswith("nodal_class"), p_col] = ""
-        tests[lv.name] = t["Test"].where(
-            ~out.index.get_level_values(0).str.startswith("nodal_class"), "")
+        _add_level_comparison(out, tests, cohort, data, lv, kw, nonnormal, decimals)
+    out["test"] = _test_names(tests, _is_nodal(out))
+    return _labelled(out, kw["units"])
 
-    is_nodal = out.index.get_level_values(0).str.startswith("nodal_class")
+
+def _patient_sets(cohort: pd.DataFrame, split: pd.DataFrame) -> pd.Series:
+    """``set`` by ``patient_id``; the split must cover the cohort exactly."""
+    sets = split.set_index("patient_id")["set"]
+    missing = set(cohort["patient_id"]) - set(sets.index)
+    extra = set(sets.index) - set(cohort["patient_id"])
+    if missing or extra:
+        raise ValueError(f"split does not match the cohort: {len(missing)} cohort patients "
+                         f"not in the split (e.g. {sorted(missing)[:3]}), {len(extra)} split "
+                         f"patients not in the cohort (e.g. {sorted(extra)[:3]}); rerun the split")
+    return sets
+
+
+def _is_nodal(out: pd.DataFrame) -> np.ndarray:
+    """Rows of the nodal class (shown for reference, never tested within a level)."""
+    return out.index.get_level_values(0).str.startswith("nodal_class")
+
+
+def _add_level_comparison(out: pd.DataFrame, tests: dict[str, pd.Series], cohort: pd.DataFrame,
+                          data: pd.DataFrame, lv: Level, kw: dict, nonnormal: list[str],
+                          decimals: int) -> None:
+    """Add a level's two group columns and its p column to ``out``, its tests to ``tests``
+    (nothing when its population holds a single class)."""
+    if lv.name not in cohort:
+        raise ValueError(f"cohort has no column {lv.name}; add labels with "
+                         "alnburden.levels.add_level_labels (validate_manifest does)")
+    lab = pd.to_numeric(cohort[lv.name], errors="coerce")
+    neg, pos = level_group_names(lv)
+    groups = lab.map({0: neg, 1: pos})
+    present = groups.dropna().unique()
+    if len(present) < 2:
+        logger.warning("Table 1: level %s has a single class in its population (%s); "
+                       "comparison left out", lv.name, list(present))
+        return
+    t = _one_comparison(data, groups, [neg, pos], kw, nonnormal, decimals,
+                        overall=False).reindex(out.index)
+    out[f"{lv.name}: {neg}"] = t[neg]
+    out[f"{lv.name}: {pos}"] = t[pos]
+    p_col = f"p ({lv.name})"
+    out[p_col] = t["P-Value"]
+    nodal = _is_nodal(out)
+    out.loc[nodal, p_col] = ""
+    tests[lv.name] = t["Test"].where(~nodal, "")
+
+
+def _test_names(tests: dict[str, pd.Series], is_nodal: np.ndarray) -> list[str]:
+    """The ``test`` column: each row's test, then the comparisons that used another one."""
     test_col = []
-    for i in range(len(out)):
+    for i in range(len(is_nodal)):
         named = [(comp, _TEST_NAMES.get(series.iloc[i], series.iloc[i]))
                  for comp, series in tests.items() if isinstance(series.iloc[i], str)]
         named = [(comp, name) for comp, name in named if name]
@@ -276,9 +295,12 @@ def baseline_table(cohort: pd.DataFrame, split: pd.DataFrame, variables: Sequenc
         first = named[0][1]
         text = first + "".join(f"; {comp}: {name}" for comp, name in named if name != first)
         test_col.append(text + (" (train vs test only)" if is_nodal[i] else ""))
-    out["test"] = test_col
+    return test_col
 
-    labels = [_split_label(lab, kw["units"]) for lab in out.index.get_level_values(0)]
+
+def _labelled(out: pd.DataFrame, units: dict) -> pd.DataFrame:
+    """``out`` (indexed by tableone's labels) as text with ``variable, statistic, level`` first."""
+    labels = [_split_label(lab, units) for lab in out.index.get_level_values(0)]
     table = out.reset_index(drop=True).fillna("").astype(str)
     table.insert(0, "level", [str(lv) for lv in out.index.get_level_values(1)])
     table.insert(0, "statistic", [s for _, s in labels])

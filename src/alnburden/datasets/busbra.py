@@ -95,6 +95,28 @@ def _folds(src: Path, name: str) -> pd.Series | None:
     return table.set_index("ID")["kFold"]
 
 
+def _read_bus_data(src: Path) -> pd.DataFrame:
+    """``src/bus_data.csv`` checked (see :func:`busbra_manifest`), with ``malignant``
+    (0/1) and ``n_images`` (images of the same ``Case``) added."""
+    table_path = src / "bus_data.csv"
+    if not table_path.exists():
+        raise FileNotFoundError(f"{table_path} not found; SRC_DIR must be the BUS-BRA folder "
+                                "holding bus_data.csv, Images/ and Masks/")
+    data = pd.read_csv(table_path, dtype={"ID": str})
+    missing = [c for c in REQUIRED_COLUMNS if c not in data.columns]
+    if missing:
+        raise ValueError(f"{table_path} lacks column(s) {missing}; expected the BUS-BRA table "
+                         f"with columns {list(REQUIRED_COLUMNS)}")
+    pathology = data["Pathology"].astype(str).str.strip().str.lower()
+    bad = sorted(set(pathology) - set(_PATHOLOGY))
+    if bad:
+        raise ValueError(f"{table_path}: Pathology value(s) {bad} are neither 'benign' nor "
+                         "'malignant'; correct the table")
+    data = data.assign(malignant=pathology.map(_PATHOLOGY))
+    data["n_images"] = data.groupby("Case")["ID"].transform("size")
+    return data
+
+
 def busbra_manifest(src_dir: str | Path, manifest_dir: str | Path,
                     spacing_mm: float = ASSUMED_SPACING_MM) -> pd.DataFrame:
     """BUS-BRA as a manifest table, one row (the first image) per patient.
@@ -126,22 +148,7 @@ def busbra_manifest(src_dir: str | Path, manifest_dir: str | Path,
         raise ValueError(f"spacing_mm is {spacing_mm!r}; give the assumed pixel size in mm as a "
                          "positive number (e.g. 0.1)")
     src = Path(src_dir).resolve()
-    table_path = src / "bus_data.csv"
-    if not table_path.exists():
-        raise FileNotFoundError(f"{table_path} not found; SRC_DIR must be the BUS-BRA folder "
-                                "holding bus_data.csv, Images/ and Masks/")
-    data = pd.read_csv(table_path, dtype={"ID": str})
-    missing = [c for c in REQUIRED_COLUMNS if c not in data.columns]
-    if missing:
-        raise ValueError(f"{table_path} lacks column(s) {missing}; expected the BUS-BRA table "
-                         f"with columns {list(REQUIRED_COLUMNS)}")
-    pathology = data["Pathology"].astype(str).str.strip().str.lower()
-    bad = sorted(set(pathology) - set(_PATHOLOGY))
-    if bad:
-        raise ValueError(f"{table_path}: Pathology value(s) {bad} are neither 'benign' nor "
-                         "'malignant'; correct the table")
-    data = data.assign(malignant=pathology.map(_PATHOLOGY))
-    data["n_images"] = data.groupby("Case")["ID"].transform("size")
+    data = _read_bus_data(src)
     first = (data.sort_values(["Case", "ID"], kind="stable")
              .drop_duplicates("Case", keep="first").reset_index(drop=True))
 

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from alnburden.evaluation import tables as ev
+from alnburden.stats.rates import wilson_ci
 
 logger = logging.getLogger(__name__)
 
@@ -96,26 +97,9 @@ def cascade_predictions(pred: pd.DataFrame, level1: str = "level1", level2: str 
         used and where the level-2 scores came from (``"cascade"`` or ``set_``).
     """
     pred = ev.check_predictions(pred, extra=("nodal_class",))
-    cuts = _resolve_cutoffs(ev._evaluable(pred), (level1, level2), model, cutoffs)
-    l1 = pred[(pred["level"] == level1) & (pred["set"] == set_) & (pred["model"] == model)]
-    if l1.empty:
-        raise ValueError(f"no {model!r} predictions for level {level1!r}, set {set_!r}; "
-                         f"levels present: {sorted(pred['level'].unique())}")
-    if l1["nodal_class"].isna().all():
-        raise ValueError("the predictions carry no nodal_class: the cascade compares with the "
-                         "pathological N0 / N1-2 / N>=3 class, so the manifest needs "
-                         "n_positive_nodes; a study without node counts has no cascade")
-    bad = sorted(set(l1["nodal_class"].astype(str)) - set(CLASSES))
-    if bad:
-        raise ValueError(f"nodal_class values {bad} are not among {list(CLASSES)}; write "
-                         "alnburden.levels.nodal_class(n_positive_nodes)")
-    l2_all = pred[(pred["level"] == level2) & (pred["model"] == model)]
-    source = CASCADE_SET if (l2_all["set"] == CASCADE_SET).any() else set_
-    if source != CASCADE_SET:
-        logger.warning("no level-2 scores of every patient (set %r) in the predictions; truly "
-                       "N0 patients called N+ by level 1 are counted as %r", CASCADE_SET,
-                       UNSCORED)
-    p2 = l2_all[l2_all["set"] == source].set_index("patient_id")["p"]
+    cuts = _resolve_cutoffs(ev.evaluable(pred), (level1, level2), model, cutoffs)
+    l1 = _level1_rows(pred, level1, model, set_)
+    p2, source = _level2_scores(pred, level2, model, set_)
     out = pd.DataFrame({"patient_id": l1["patient_id"].to_numpy(),
                         "true_class": l1["nodal_class"].astype(str).to_numpy(),
                         "p_level1": l1["p"].to_numpy(dtype=float)})
@@ -135,6 +119,36 @@ def cascade_predictions(pred: pd.DataFrame, level1: str = "level1", level2: str 
     out.attrs.update(cutoff_level1=cuts[level1], cutoff_level2=cuts[level2],
                      level2_scores=source)
     return out[["patient_id", "true_class", "predicted_class", "p_level1", "p_level2"]]
+
+
+def _level1_rows(pred: pd.DataFrame, level1: str, model: str, set_: str) -> pd.DataFrame:
+    """``model``'s ``set_`` rows of level 1, checked to carry a valid ``nodal_class``."""
+    l1 = pred[(pred["level"] == level1) & (pred["set"] == set_) & (pred["model"] == model)]
+    if l1.empty:
+        raise ValueError(f"no {model!r} predictions for level {level1!r}, set {set_!r}; "
+                         f"levels present: {sorted(pred['level'].unique())}")
+    if l1["nodal_class"].isna().all():
+        raise ValueError("the predictions carry no nodal_class: the cascade compares with the "
+                         "pathological N0 / N1-2 / N>=3 class, so the manifest needs "
+                         "n_positive_nodes; a study without node counts has no cascade")
+    bad = sorted(set(l1["nodal_class"].astype(str)) - set(CLASSES))
+    if bad:
+        raise ValueError(f"nodal_class values {bad} are not among {list(CLASSES)}; write "
+                         "alnburden.levels.nodal_class(n_positive_nodes)")
+    return l1
+
+
+def _level2_scores(pred: pd.DataFrame, level2: str, model: str,
+                   set_: str) -> tuple[pd.Series, str]:
+    """Level-2 probability by patient id, and the set it came from: :data:`CASCADE_SET`
+    when the predictions have it (every patient scored), else ``set_``."""
+    l2_all = pred[(pred["level"] == level2) & (pred["model"] == model)]
+    source = CASCADE_SET if (l2_all["set"] == CASCADE_SET).any() else set_
+    if source != CASCADE_SET:
+        logger.warning("no level-2 scores of every patient (set %r) in the predictions; truly "
+                       "N0 patients called N+ by level 1 are counted as %r", CASCADE_SET,
+                       UNSCORED)
+    return l2_all[l2_all["set"] == source].set_index("patient_id")["p"], source
 
 
 def cascade_table(cascade: pd.DataFrame, alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -158,45 +172,49 @@ def cascade_table(cascade: pd.DataFrame, alpha: float = 0.05) -> tuple[pd.DataFr
         ``kappa_quadratic`` (weighted; NaN when unscored patients exist), ``n_unscored``,
         the two cutoffs, where the level-2 scores came from, and a ``note``.
     """
-    from sklearn.metrics import cohen_kappa_score
-
-    from alnburden.stats.rates import wilson_ci
-
     t = cascade["true_class"].astype(str).to_numpy()
     p = cascade["predicted_class"].astype(str).to_numpy()
     n_unscored = int((p == UNSCORED).sum())
     cols = list(CLASSES) + ([UNSCORED] if n_unscored else [])
-    conf = pd.crosstab(pd.Categorical(t, categories=CLASSES),
-                       pd.Categorical(p, categories=cols), dropna=False)
-    conf = conf.reindex(index=list(CLASSES), columns=cols, fill_value=0).astype(int)
-    conf.index.name, conf.columns.name = "true_class", None
-    conf["total"] = conf.sum(axis=1)
-    conf = conf.reset_index()
-
     n = len(t)
     correct = int((t == p).sum())
     lo, hi = wilson_ci(correct, n, alpha=alpha) if n else (np.nan, np.nan)
-    note = []
-    if n and len(set(t) | set(p)) > 1:
-        kappa = float(cohen_kappa_score(t, p, labels=cols))
-    else:
-        kappa = np.nan
-    if n_unscored:
-        kl = kq = np.nan
-        note.append(f"{n_unscored} N0 patient(s) called N+ have no level-2 score (counted as "
-                    "errors); weighted kappa undefined: score every test patient at level 2 "
-                    f"(set '{CASCADE_SET}')")
-    elif n and len(set(t) | set(p)) > 1:
-        kl = float(cohen_kappa_score(t, p, labels=list(CLASSES), weights="linear"))
-        kq = float(cohen_kappa_score(t, p, labels=list(CLASSES), weights="quadratic"))
-    else:
-        kl = kq = np.nan
+    kappa, kl, kq, note = _kappas(t, p, cols, n_unscored)
     metrics = pd.DataFrame([{
         "n": n, "accuracy": correct / n if n else np.nan, "accuracy_ci_low": lo,
         "accuracy_ci_high": hi, "kappa": kappa, "kappa_linear": kl, "kappa_quadratic": kq,
         "n_unscored": n_unscored,
         "cutoff_level1": cascade.attrs.get("cutoff_level1", np.nan),
         "cutoff_level2": cascade.attrs.get("cutoff_level2", np.nan),
-        "level2_scores": cascade.attrs.get("level2_scores", ""), "note": "; ".join(note)}],
+        "level2_scores": cascade.attrs.get("level2_scores", ""), "note": note}],
         columns=METRIC_COLUMNS)
-    return conf, metrics
+    return _confusion(t, p, cols), metrics
+
+
+def _confusion(t: np.ndarray, p: np.ndarray, cols: list[str]) -> pd.DataFrame:
+    """Counts of true (rows, :data:`CLASSES`) by predicted class (``cols``), with ``total``."""
+    conf = pd.crosstab(pd.Categorical(t, categories=CLASSES),
+                       pd.Categorical(p, categories=cols), dropna=False)
+    conf = conf.reindex(index=list(CLASSES), columns=cols, fill_value=0).astype(int)
+    conf.index.name, conf.columns.name = "true_class", None
+    conf["total"] = conf.sum(axis=1)
+    return conf.reset_index()
+
+
+def _kappas(t: np.ndarray, p: np.ndarray, cols: list[str],
+            n_unscored: int) -> tuple[float, float, float, str]:
+    """Cohen's kappa (unweighted, linear, quadratic) of true ``t`` vs predicted ``p``, and a
+    note; NaN when fewer than two classes occur, weighted NaN when patients are unscored
+    (:data:`UNSCORED` has no place on the ordinal scale)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    if not (len(t) and len(set(t) | set(p)) > 1):
+        return np.nan, np.nan, np.nan, ""
+    kappa = float(cohen_kappa_score(t, p, labels=cols))
+    if n_unscored:
+        return kappa, np.nan, np.nan, (
+            f"{n_unscored} N0 patient(s) called N+ have no level-2 score (counted as "
+            "errors); weighted kappa undefined: score every test patient at level 2 "
+            f"(set '{CASCADE_SET}')")
+    return (kappa, float(cohen_kappa_score(t, p, labels=list(CLASSES), weights="linear")),
+            float(cohen_kappa_score(t, p, labels=list(CLASSES), weights="quadratic")), "")

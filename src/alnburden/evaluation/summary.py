@@ -136,85 +136,125 @@ def _level_name(level: str, level_labels: Mapping[str, str] | None) -> str:
     return (level_labels or {}).get(level, level)
 
 
+def _n_events(row) -> str:
+    """``n (events)`` of a table row."""
+    return f"{int(row['n'])} ({int(row['events'])})"
+
+
+def _subgroup_text(label: str) -> str:
+    return str(label).replace(">=", "≥")
+
+
+def _header(title: str | None, simulated: bool, manifest: str | None) -> list[str]:
+    return [f"# {title or 'alnburden: summary of results'}", "",
+            SIMULATION_STATEMENT if simulated else REAL_STATEMENT.format(manifest=manifest or "?"),
+            ""]
+
+
+def _comparison_section(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
+                        published: Sequence[Mapping],
+                        level_labels: Mapping[str, str] | None) -> list[str]:
+    """This run's AUCs beside the published ones (:func:`comparison_table`)."""
+    comp = comparison_table(perf, subgroups, published)
+    parts = ["## This run beside the published results", ""]
+    if comp.empty:
+        return parts + ["The configuration lists no published values for this study.", ""]
+    rows = []
+    for _, r in comp.iterrows():
+        inside = r["published_in_ci"]
+        rows.append([_level_name(r["level"], level_labels), r["model"], r["set"],
+                     _subgroup_text(r["subgroup"]) or "all", _pub(r["published_auc"]),
+                     fmt_ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]),
+                     fmt_number(r["difference"], signed=True),
+                     "n/a" if pd.isna(inside) else ("yes" if inside else "no"),
+                     r["source"] or "", r["note"] or ""])
+    return parts + [
+        _md_table(["Level", "Model", "Set", "Patients", "Published AUC", "This run: AUC (95% CI)",
+                   "Difference", "Published inside CI", "Source", "Note"], rows), "",
+        "Difference = this run's AUC minus the published AUC; the CI is DeLong's. "
+        "\"Published inside CI\" says whether the published value lies within this "
+        "run's 95% confidence interval.", ""]
+
+
+def _performance_section(perf: pd.DataFrame,
+                         level_labels: Mapping[str, str] | None) -> list[str]:
+    """Discrimination and operating points of the primary models (train and test)."""
+    main = perf[perf["model"].isin(ev.PRIMARY_MODELS)]
+    if main.empty:
+        return []
+    rows = [[_level_name(r["level"], level_labels), r["model"], r["set"], _n_events(r),
+             fmt_ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]), fmt_number(r["cutoff"], 3),
+             *(fmt_ci(r[rate], r[f"{rate}_ci_low"], r[f"{rate}_ci_high"])
+               for rate in ("sensitivity", "specificity", "accuracy"))]
+            for _, r in main.iterrows() if r["set"] != "cv"]
+    return ["## Discrimination and operating points", "",
+            "Cutoffs chosen on the training set and applied unchanged to the test set.", "",
+            _md_table(["Level", "Model", "Set", "n (events)", "AUC (95% CI)", "Cutoff",
+                       "Sensitivity", "Specificity", "Accuracy"], rows), ""]
+
+
+def _delong_section(delong: pd.DataFrame | None,
+                    level_labels: Mapping[str, str] | None) -> list[str]:
+    """Paired DeLong tests of the test set."""
+    if delong is None or delong.empty:
+        return []
+    d = delong[delong["set"] == "test"]
+    if d.empty:
+        return []
+    rows = [[_level_name(r["level"], level_labels), f"{r['model_a']} vs {r['model_b']}",
+             fmt_number(r["auc_a"]), fmt_number(r["auc_b"]), fmt_number(r["z"]), fmt_p(r["p"])]
+            for _, r in d.iterrows()]
+    return ["## Paired DeLong tests (test set)", "",
+            _md_table(["Level", "Comparison", "AUC A", "AUC B", "z", "P"], rows), ""]
+
+
+def _subgroup_section(subgroups: pd.DataFrame | None,
+                      level_labels: Mapping[str, str] | None) -> list[str]:
+    """AUCs within the Ki-67 subgroups (test set)."""
+    if subgroups is None or subgroups.empty:
+        return []
+    rows = [[_level_name(r["level"], level_labels), r["model"], _subgroup_text(r["subgroup"]),
+             _n_events(r), fmt_ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]),
+             fmt_p(r["p_difference"]), _note(r.get("note"))]
+            for _, r in subgroups.iterrows()]
+    return ["## Ki-67 subgroups (test set)", "",
+            _md_table(["Level", "Model", "Subgroup", "n (events)", "AUC (95% CI)",
+                       "P for difference", "Note"], rows), ""]
+
+
+def _cascade_section(cascade_metrics: pd.DataFrame | None) -> list[str]:
+    """Accuracy and kappas of the hierarchical cascade (one sentence)."""
+    if cascade_metrics is None or cascade_metrics.empty:
+        return []
+    m = cascade_metrics.iloc[0]
+    note = _note(m.get("note"))
+    return ["## Hierarchical cascade (test set)", "",
+            f"N0 / N1-2 / N≥3 from level 1 then level 2 (combined models): "
+            f"n = {int(m['n'])}, accuracy "
+            f"{fmt_ci(m['accuracy'], m['accuracy_ci_low'], m['accuracy_ci_high'])}, "
+            f"Cohen's kappa {fmt_number(m['kappa'])}, linear-weighted "
+            f"{fmt_number(m['kappa_linear'])}, quadratic-weighted "
+            f"{fmt_number(m['kappa_quadratic'])}." + (f" Note: {note}." if note else ""), ""]
+
+
 def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                    published: Sequence[Mapping], *, simulated: bool = True,
                    manifest: str | None = None, title: str | None = None,
                    level_labels: Mapping[str, str] | None = None,
                    cascade_metrics: pd.DataFrame | None = None,
                    delong: pd.DataFrame | None = None) -> str:
-    """Markdown text of the summary (see :func:`write_summary`)."""
-    parts = [f"# {title or 'alnburden: summary of results'}", ""]
-    parts += [SIMULATION_STATEMENT if simulated
-              else REAL_STATEMENT.format(manifest=manifest or "?"), ""]
+    """Markdown text of the summary (parameters: see :func:`write_summary`).
 
-    comp = comparison_table(perf, subgroups, published)
-    parts += ["## This run beside the published results", ""]
-    if comp.empty:
-        parts += ["The configuration lists no published values for this study.", ""]
-    else:
-        rows = []
-        for _, r in comp.iterrows():
-            inside = r["published_in_ci"]
-            rows.append([_level_name(r["level"], level_labels), r["model"], r["set"],
-                         r["subgroup"].replace(">=", "≥") or "all",
-                         _pub(r["published_auc"]), fmt_ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]),
-                         "n/a" if not np.isfinite(r["difference"]) else f"{r['difference']:+.2f}",
-                         "n/a" if pd.isna(inside) else ("yes" if inside else "no"),
-                         r["source"] or "", r["note"] or ""])
-        parts += [_md_table(["Level", "Model", "Set", "Patients", "Published AUC",
-                             "This run: AUC (95% CI)", "Difference", "Published inside CI",
-                             "Source", "Note"], rows), ""]
-        parts += ["Difference = this run's AUC minus the published AUC; the CI is DeLong's. "
-                  "\"Published inside CI\" says whether the published value lies within this "
-                  "run's 95% confidence interval.", ""]
-
-    main = perf[perf["model"].isin(ev.PRIMARY_MODELS)]
-    if not main.empty:
-        parts += ["## Discrimination and operating points", "",
-                  "Cutoffs chosen on the training set and applied unchanged to the test set.",
-                  ""]
-        rows = []
-        for _, r in main.iterrows():
-            if r["set"] == "cv":
-                continue
-            rows.append([_level_name(r["level"], level_labels), r["model"], r["set"],
-                         f"{int(r['n'])} ({int(r['events'])})",
-                         fmt_ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]), fmt_number(r["cutoff"], 3),
-                         fmt_ci(r["sensitivity"], r["sensitivity_ci_low"], r["sensitivity_ci_high"]),
-                         fmt_ci(r["specificity"], r["specificity_ci_low"], r["specificity_ci_high"]),
-                         fmt_ci(r["accuracy"], r["accuracy_ci_low"], r["accuracy_ci_high"])])
-        parts += [_md_table(["Level", "Model", "Set", "n (events)", "AUC (95% CI)", "Cutoff",
-                             "Sensitivity", "Specificity", "Accuracy"], rows), ""]
-
-    if delong is not None and not delong.empty:
-        d = delong[delong["set"] == "test"]
-        if not d.empty:
-            parts += ["## Paired DeLong tests (test set)", ""]
-            rows = [[_level_name(r["level"], level_labels), f"{r['model_a']} vs {r['model_b']}",
-                     fmt_number(r["auc_a"]), fmt_number(r["auc_b"]), fmt_number(r["z"]), fmt_p(r["p"])]
-                    for _, r in d.iterrows()]
-            parts += [_md_table(["Level", "Comparison", "AUC A", "AUC B", "z", "P"], rows), ""]
-
-    if subgroups is not None and not subgroups.empty:
-        parts += ["## Ki-67 subgroups (test set)", ""]
-        rows = [[_level_name(r["level"], level_labels), r["model"],
-                 str(r["subgroup"]).replace(">=", "≥"), f"{int(r['n'])} ({int(r['events'])})",
-                 fmt_ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]), fmt_p(r["p_difference"]),
-                 _note(r.get("note"))]
-                for _, r in subgroups.iterrows()]
-        parts += [_md_table(["Level", "Model", "Subgroup", "n (events)", "AUC (95% CI)",
-                             "P for difference", "Note"], rows), ""]
-
-    if cascade_metrics is not None and not cascade_metrics.empty:
-        m = cascade_metrics.iloc[0]
-        note = _note(m.get("note"))
-        parts += ["## Hierarchical cascade (test set)", "",
-                  f"N0 / N1-2 / N≥3 from level 1 then level 2 (combined models): "
-                  f"n = {int(m['n'])}, accuracy "
-                  f"{fmt_ci(m['accuracy'], m['accuracy_ci_low'], m['accuracy_ci_high'])}, "
-                  f"Cohen's kappa {fmt_number(m['kappa'])}, linear-weighted {fmt_number(m['kappa_linear'])}, "
-                  f"quadratic-weighted {fmt_number(m['kappa_quadratic'])}."
-                  + (f" Note: {note}." if note else ""), ""]
+    Sections, each left out when its table is absent or empty: the comparison with the
+    published values, discrimination and operating points, paired DeLong tests, Ki-67
+    subgroups, the hierarchical cascade.
+    """
+    parts = (_header(title, simulated, manifest)
+             + _comparison_section(perf, subgroups, published, level_labels)
+             + _performance_section(perf, level_labels)
+             + _delong_section(delong, level_labels)
+             + _subgroup_section(subgroups, level_labels)
+             + _cascade_section(cascade_metrics))
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -244,7 +284,8 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
     title
         Heading (default "alnburden: summary of results").
     level_labels
-        Display names of levels (e.g. the config's level descriptions).
+        Display name of each level, ``{name: description}`` (the rule passes
+        ``StudyDesign.level_label`` of every level); a level not in it is shown by name.
     cascade_metrics, delong
         Optional cascade metrics and DeLong table, summarised when given.
 

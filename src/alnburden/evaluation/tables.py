@@ -15,6 +15,9 @@ The predictions table has one row per patient x level x set x model::
 (e.g. ``cascade``, the level-2 model scoring every test patient for the hierarchical
 cascade, see :mod:`alnburden.evaluation.cascade`) is ignored by the tables here.
 
+Which tables a study has, their titles and report captions are registered in
+:mod:`alnburden.evaluation.registry`, which also computes and writes them all at once.
+
 Operating points
 ----------------
 The probability cutoff of a level/model is chosen ONCE, on that level/model's ``train``
@@ -27,11 +30,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from alnburden.modeling.predictions import PREDICTION_COLUMNS
 from alnburden.stats import calibration as _cal
 from alnburden.stats import dca as _dca
 from alnburden.stats import delong as _delong
@@ -40,8 +44,6 @@ from alnburden.stats import reclassification as _reclass
 
 logger = logging.getLogger(__name__)
 
-#: Columns every predictions table must carry (the contract).
-PREDICTION_COLUMNS = ("patient_id", "level", "set", "model", "y_true", "p", "rad_score")
 #: The evaluated sets, in display order.
 SETS = ("train", "cv", "test")
 #: The study's three models, in display order (learners follow, alphabetically).
@@ -119,8 +121,14 @@ def check_predictions(pred: pd.DataFrame, extra: Iterable[str] = ()) -> pd.DataF
     return out
 
 
-def _evaluable(pred: pd.DataFrame, sets: Sequence[str] = SETS) -> pd.DataFrame:
-    """Rows of the evaluated sets with a label and a probability."""
+def evaluable(pred: pd.DataFrame, sets: Sequence[str] = SETS) -> pd.DataFrame:
+    """Rows of ``sets`` (default :data:`SETS`) with a label and a probability, ``y_true`` as int.
+
+    Raises
+    ------
+    ValueError
+        If a label is not 0/1.
+    """
     out = pred[pred["set"].isin(sets)].dropna(subset=["y_true", "p"]).copy()
     out["y_true"] = out["y_true"].astype(int)
     bad = ~out["y_true"].isin([0, 1])
@@ -193,6 +201,34 @@ def _paired(group: pd.DataFrame, models: Sequence[str]) -> tuple[np.ndarray, dic
     return y, {m: wide[m].to_numpy(dtype=float) for m in models}
 
 
+def _paired_groups(pred: pd.DataFrame, pairs: Sequence[tuple[str, str]]):
+    """Yield ``level, set, model_a, model_b, y, {model: p}`` for every pair of ``pairs``
+    whose two models both have predictions in a level/set (see :func:`_paired`)."""
+    for (level, set_), g in pred.groupby(["level", "set"], sort=True):
+        present = set(g["model"])
+        for a, b in pairs:
+            if a in present and b in present:
+                y, ps = _paired(g, [a, b])
+                yield level, set_, a, b, y, ps
+
+
+def _sort_pairs(out: pd.DataFrame, pairs: Sequence[tuple[str, str]], first: str,
+                second: str) -> pd.DataFrame:
+    """Rows sorted by level, set, then the position of ``(first, second)`` in ``pairs``."""
+    if out.empty:
+        return out
+    rank = {pr: i for i, pr in enumerate(pairs)}
+    out["_pair"] = [rank[pr] for pr in zip(out[first], out[second])]
+    return _sort(out, ["level", "set", "_pair"]).drop(columns="_pair")
+
+
+def _counts(out: pd.DataFrame, columns: Sequence[str] = ("n", "events")) -> pd.DataFrame:
+    """``columns`` as nullable integers (a count stays an integer beside NaN rows)."""
+    for c in columns:
+        out[c] = out[c].astype("Int64")
+    return out
+
+
 # --------------------------------------------------------------------------- cutoffs
 def choose_cutoffs(pred: pd.DataFrame, cutoff: str | float = "youden") -> pd.DataFrame:
     """Probability cutoff of every level/model, chosen on the training set only.
@@ -212,7 +248,7 @@ def choose_cutoffs(pred: pd.DataFrame, cutoff: str | float = "youden") -> pd.Dat
         ``cv`` (used only when a model has no apparent ``train`` predictions: the
         out-of-fold predictions are also training patients) or ``fixed``.
     """
-    pred = _evaluable(check_predictions(pred))
+    pred = evaluable(check_predictions(pred))
     if isinstance(cutoff, str):
         if cutoff != "youden":
             raise ValueError(f"cutoff {cutoff!r} is not understood; use 'youden' or a "
@@ -260,7 +296,7 @@ def performance_table(pred: pd.DataFrame, cutoff: str | float = "youden",
         specificity, accuracy, PPV and NPV (proportions, 0-1) with CIs, and the
         confusion counts. AUC is NaN when a set holds one class only.
     """
-    pred = _evaluable(check_predictions(pred))
+    pred = evaluable(check_predictions(pred))
     cuts = choose_cutoffs(pred, cutoff).set_index(["level", "model"])["cutoff"]
     rows = []
     for (level, model, set_), g in pred.groupby(["level", "model", "set"], sort=True):
@@ -273,23 +309,9 @@ def performance_table(pred: pd.DataFrame, cutoff: str | float = "youden",
             op = _rates.operating_point(y, p, c, alpha=alpha)
             row.update({k: op[k] for k in PERFORMANCE_COLUMNS if k in op and k not in row})
         rows.append(row)
-    out = pd.DataFrame(rows).reindex(columns=PERFORMANCE_COLUMNS)
-    for c in ("n", "events", "tp", "fp", "tn", "fn"):
-        out[c] = out[c].astype("Int64")
+    out = _counts(pd.DataFrame(rows).reindex(columns=PERFORMANCE_COLUMNS),
+                  ("n", "events", "tp", "fp", "tn", "fn"))
     return _sort(out, ["level", "model", "set"])
-
-
-def roc_points(pred: pd.DataFrame, level: str, model: str, set_: str) -> pd.DataFrame:
-    """ROC curve coordinates (``fpr``, ``tpr``, ``threshold``) of one level/model/set."""
-    from sklearn.metrics import roc_curve
-
-    g = _evaluable(check_predictions(pred))
-    g = g[(g["level"] == level) & (g["model"] == model) & (g["set"] == set_)]
-    y = g["y_true"].to_numpy()
-    if not _two_classes(y):
-        return pd.DataFrame(columns=["fpr", "tpr", "threshold"])
-    fpr, tpr, thr = roc_curve(y, g["p"].to_numpy(), drop_intermediate=False)
-    return pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thr})
 
 
 def delong_table(pred: pd.DataFrame,
@@ -309,28 +331,17 @@ def delong_table(pred: pd.DataFrame,
         :data:`DELONG_COLUMNS`, one row per level/set/pair: both AUCs on the patients
         the two models share (``n``), the DeLong z statistic and two-sided p-value.
     """
-    pred = _evaluable(check_predictions(pred))
     rows = []
-    for (level, set_), g in pred.groupby(["level", "set"], sort=True):
-        present = set(g["model"])
-        for a, b in pairs:
-            if a not in present or b not in present:
-                continue
-            y, ps = _paired(g, [a, b])
-            if not _two_classes(y):
-                res = {"auc_a": np.nan, "auc_b": np.nan, "z": np.nan, "p": np.nan}
-            else:
-                res = _delong.delong_paired_test(y, ps[a], ps[b])
-            rows.append({"level": level, "set": set_, "model_a": a, "model_b": b,
-                         "auc_a": res["auc_a"], "auc_b": res["auc_b"], "z": res["z"],
-                         "p": res["p"], "n": len(y)})
-    out = pd.DataFrame(rows, columns=DELONG_COLUMNS)
-    out["n"] = out["n"].astype("Int64")
-    pair_rank = {pr: i for i, pr in enumerate(pairs)}
-    if out.empty:
-        return out
-    out["_pair"] = [pair_rank[(a, b)] for a, b in zip(out["model_a"], out["model_b"])]
-    return _sort(out, ["level", "set", "_pair"]).drop(columns="_pair")
+    for level, set_, a, b, y, ps in _paired_groups(evaluable(check_predictions(pred)), pairs):
+        if not _two_classes(y):
+            res = {"auc_a": np.nan, "auc_b": np.nan, "z": np.nan, "p": np.nan}
+        else:
+            res = _delong.delong_paired_test(y, ps[a], ps[b])
+        rows.append({"level": level, "set": set_, "model_a": a, "model_b": b,
+                     "auc_a": res["auc_a"], "auc_b": res["auc_b"], "z": res["z"],
+                     "p": res["p"], "n": len(y)})
+    out = _counts(pd.DataFrame(rows, columns=DELONG_COLUMNS), ("n",))
+    return _sort_pairs(out, pairs, "model_a", "model_b")
 
 
 # --------------------------------------------------------------------------- calibration
@@ -352,7 +363,7 @@ def calibration_table(pred: pd.DataFrame, n_groups: int = 10) -> pd.DataFrame:
         of logit(p), see :func:`alnburden.stats.calibration.calibration_slope_intercept`)
         with Wald CIs; NaN where a set holds one class only.
     """
-    pred = _evaluable(check_predictions(pred))
+    pred = evaluable(check_predictions(pred))
     rows = []
     for (level, model, set_), g in pred.groupby(["level", "model", "set"], sort=True):
         y, p = g["y_true"].to_numpy(), g["p"].to_numpy()
@@ -364,9 +375,7 @@ def calibration_table(pred: pd.DataFrame, n_groups: int = 10) -> pd.DataFrame:
             row.update(hl_chi2=hl["chi2"], hl_df=hl["df"], hl_p=hl["p"],
                        **{k: cs[k] for k in CALIBRATION_COLUMNS if k in cs})
         rows.append(row)
-    out = pd.DataFrame(rows).reindex(columns=CALIBRATION_COLUMNS)
-    for c in ("n", "events"):
-        out[c] = out[c].astype("Int64")
+    out = _counts(pd.DataFrame(rows).reindex(columns=CALIBRATION_COLUMNS))
     return _sort(out, ["level", "model", "set"])
 
 
@@ -403,7 +412,7 @@ def dca_table(pred: pd.DataFrame, thresholds: Sequence[float] | np.ndarray,
         :data:`DCA_COLUMNS`, one row per level/set/model/threshold; ``model`` also takes
         the values ``treat_all`` and ``treat_none``.
     """
-    pred = _evaluable(check_predictions(pred))
+    pred = evaluable(check_predictions(pred))
     thresholds = np.asarray(thresholds, dtype=float)
     parts = []
     for (level, set_), g in pred.groupby(["level", "set"], sort=True):
@@ -434,7 +443,7 @@ def clinical_impact_table(pred: pd.DataFrame, level: str, thresholds: Sequence[f
     pandas.DataFrame
         ``threshold, n_high_risk, n_high_risk_events`` per ``population`` patients.
     """
-    g = _evaluable(check_predictions(pred))
+    g = evaluable(check_predictions(pred))
     g = g[(g["level"] == level) & (g["model"] == model) & (g["set"] == set_)]
     if g.empty:
         raise ValueError(f"no {model!r} predictions for level {level!r}, set {set_!r}; "
@@ -444,14 +453,6 @@ def clinical_impact_table(pred: pd.DataFrame, level: str, thresholds: Sequence[f
 
 
 # --------------------------------------------------------------------------- reclassification
-def _nri_stat(y, p_new, p_old):
-    return _reclass.nri_continuous(y, p_new, p_old)["nri"]
-
-
-def _idi_stat(y, p_new, p_old):
-    return _reclass.idi(y, p_new, p_old)["idi"]
-
-
 def reclassification_table(pred: pd.DataFrame, n_boot: int = 1000, seed: int = 2026,
                            pairs: Sequence[tuple[str, str]] = RECLASSIFICATION_PAIRS,
                            sets: Sequence[str] = ("train", "test"),
@@ -478,35 +479,29 @@ def reclassification_table(pred: pd.DataFrame, n_boot: int = 1000, seed: int = 2
     pandas.DataFrame
         :data:`RECLASSIFICATION_COLUMNS` (NRI and IDI as proportions).
     """
-    pred = _evaluable(check_predictions(pred), sets=sets)
     rows = []
-    for (level, set_), g in pred.groupby(["level", "set"], sort=True):
-        present = set(g["model"])
-        for new, old in pairs:
-            if new not in present or old not in present:
-                continue
-            y, ps = _paired(g, [new, old])
-            row = {"level": level, "set": set_, "model_new": new, "model_old": old,
-                   "n": len(y), "events": int(y.sum())}
-            if _two_classes(y):
-                row["nri"] = _reclass.nri_continuous(y, ps[new], ps[old])["nri"]
-                row["idi"] = _reclass.idi(y, ps[new], ps[old])["idi"]
-                if n_boot > 0:
-                    row["nri_ci_low"], row["nri_ci_high"] = _reclass.bootstrap_ci(
-                        _nri_stat, y, ps[new], ps[old], n_boot=n_boot, alpha=alpha,
-                        random_state=seed)
-                    row["idi_ci_low"], row["idi_ci_high"] = _reclass.bootstrap_ci(
-                        _idi_stat, y, ps[new], ps[old], n_boot=n_boot, alpha=alpha,
-                        random_state=seed)
-            rows.append(row)
-    out = pd.DataFrame(rows).reindex(columns=RECLASSIFICATION_COLUMNS)
-    for c in ("n", "events"):
-        out[c] = out[c].astype("Int64")
-    if out.empty:
-        return out
-    rank = {pr: i for i, pr in enumerate(pairs)}
-    out["_pair"] = [rank[(a, b)] for a, b in zip(out["model_new"], out["model_old"])]
-    return _sort(out, ["level", "set", "_pair"]).drop(columns="_pair")
+    for level, set_, new, old, y, ps in _paired_groups(evaluable(check_predictions(pred),
+                                                                 sets=sets), pairs):
+        rows.append({"level": level, "set": set_, "model_new": new, "model_old": old,
+                     "n": len(y), "events": int(y.sum()),
+                     **_reclassification(y, ps[new], ps[old], n_boot, seed, alpha)})
+    out = _counts(pd.DataFrame(rows).reindex(columns=RECLASSIFICATION_COLUMNS))
+    return _sort_pairs(out, pairs, "model_new", "model_old")
+
+
+def _reclassification(y: np.ndarray, p_new: np.ndarray, p_old: np.ndarray, n_boot: int,
+                      seed: int, alpha: float) -> dict[str, float]:
+    """NRI and IDI of ``p_new`` over ``p_old`` with bootstrap CIs (none when ``n_boot`` is
+    0); empty when ``y`` holds one class."""
+    if not _two_classes(y):
+        return {}
+    row = {"nri": _reclass.nri_continuous(y, p_new, p_old)["nri"],
+           "idi": _reclass.idi(y, p_new, p_old)["idi"]}
+    if n_boot > 0:
+        for stat, fn in (("nri", _reclass.nri_continuous), ("idi", _reclass.idi)):
+            row[f"{stat}_ci_low"], row[f"{stat}_ci_high"] = _reclass.bootstrap_ci(
+                fn, y, p_new, p_old, n_boot=n_boot, alpha=alpha, random_state=seed, key=stat)
+    return row
 
 
 # --------------------------------------------------------------------------- Ki-67 subgroups
@@ -553,101 +548,68 @@ def subgroup_table(pred: pd.DataFrame, ki67_cutoff: float = 20,
         Ki-67 value at all (a cohort without ``ki67``) gives an empty table (header only):
         the subgroup analysis is skipped.
     """
-    pred = _evaluable(check_predictions(pred, extra=("ki67",)), sets=(set_,))
+    pred = evaluable(check_predictions(pred, extra=("ki67",)), sets=(set_,))
     if not pd.to_numeric(pred["ki67"], errors="coerce").notna().any():
         logger.info("no Ki-67 value in the predictions: subgroup analysis skipped")
         return _empty_subgroups()
-    low_lab, high_lab = subgroup_labels(ki67_cutoff)
+    labels = subgroup_labels(ki67_cutoff)
     rows = []
     for (level, model), g in pred.groupby(["level", "model"], sort=True):
-        if model not in models:
-            continue
-        ki = pd.to_numeric(g["ki67"], errors="coerce")
-        n_missing = int(ki.isna().sum())
-        stats = []
-        for label, mask in ((low_lab, ki < ki67_cutoff), (high_lab, ki >= ki67_cutoff)):
-            y, p = g.loc[mask, "y_true"].to_numpy(), g.loc[mask, "p"].to_numpy()
-            notes = []
-            if len(y) == 0:
-                notes.append("no patients in this subgroup")
-                auc = lo = hi = var = np.nan
-            elif not _two_classes(y):
-                notes.append(f"AUC undefined: all {len(y)} patients have label {int(y[0])}")
-                auc = lo = hi = var = np.nan
-            else:
-                auc, lo, hi = _auc_ci(y, p, alpha)
-                var = float(_delong.delong_roc_variance(y, p)[1])
-                if not np.isfinite(var):
-                    notes.append(f"CI undefined: {int(y.sum())} event(s) and "
-                                 f"{int(len(y) - y.sum())} non-event(s); DeLong needs 2 of each")
-            if n_missing:
-                notes.append(f"{n_missing} patient(s) without Ki-67 excluded")
-            stats.append((auc, var))
-            rows.append({"level": level, "model": model, "subgroup": label, "n": len(y),
-                         "events": int(y.sum()), "auc": auc, "auc_ci_low": lo,
-                         "auc_ci_high": hi, "note": "; ".join(notes)})
-        (a1, v1), (a2, v2) = stats
-        pdiff = np.nan
-        if np.all(np.isfinite([a1, v1, a2, v2])) and (v1 + v2) > 0:
-            pdiff = float(_delong.auc_difference_test(a1, v1, a2, v2)[1])
-        rows[-1]["p_difference"] = rows[-2]["p_difference"] = pdiff
+        if model in models:
+            rows += _subgroup_pair(g, ki67_cutoff, labels, alpha)
     out = pd.DataFrame(rows).reindex(columns=SUBGROUP_COLUMNS)
     out["note"] = out["note"].fillna("")
-    for c in ("n", "events"):
-        out[c] = out[c].astype("Int64")
+    out = _counts(out)
     if out.empty:
         return out
-    out["_sub"] = out["subgroup"].map({low_lab: 0, high_lab: 1})
+    out["_sub"] = out["subgroup"].map({labels[0]: 0, labels[1]: 1})
     return _sort(out, ["level", "model", "_sub"]).drop(columns="_sub")
+
+
+def _subgroup_pair(g: pd.DataFrame, ki67_cutoff: float, labels: tuple[str, str],
+                   alpha: float) -> list[dict]:
+    """The low and high Ki-67 rows of one level/model's predictions ``g``, both carrying
+    the p-value of the difference of their AUCs."""
+    ki = pd.to_numeric(g["ki67"], errors="coerce")
+    n_missing = int(ki.isna().sum())
+    rows, stats = [], []
+    for label, mask in zip(labels, (ki < ki67_cutoff, ki >= ki67_cutoff)):
+        y, p = g.loc[mask, "y_true"].to_numpy(), g.loc[mask, "p"].to_numpy()
+        auc, lo, hi, var, notes = _subgroup_auc(y, p, alpha)
+        if n_missing:
+            notes.append(f"{n_missing} patient(s) without Ki-67 excluded")
+        stats.append((auc, var))
+        rows.append({"level": g["level"].iloc[0], "model": g["model"].iloc[0],
+                     "subgroup": label, "n": len(y), "events": int(y.sum()), "auc": auc,
+                     "auc_ci_low": lo, "auc_ci_high": hi, "note": "; ".join(notes)})
+    (a1, v1), (a2, v2) = stats
+    pdiff = np.nan
+    if np.all(np.isfinite([a1, v1, a2, v2])) and (v1 + v2) > 0:
+        pdiff = float(_delong.auc_difference_test(a1, v1, a2, v2)[1])
+    for row in rows:
+        row["p_difference"] = pdiff
+    return rows
+
+
+def _subgroup_auc(y: np.ndarray, p: np.ndarray,
+                  alpha: float) -> tuple[float, float, float, float, list[str]]:
+    """AUC, CI bounds and DeLong variance of one subgroup, with notes on what is undefined."""
+    if len(y) == 0:
+        return np.nan, np.nan, np.nan, np.nan, ["no patients in this subgroup"]
+    if not _two_classes(y):
+        return (np.nan, np.nan, np.nan, np.nan,
+                [f"AUC undefined: all {len(y)} patients have label {int(y[0])}"])
+    auc, lo, hi = _auc_ci(y, p, alpha)
+    var = float(_delong.delong_roc_variance(y, p)[1])
+    notes = []
+    if not np.isfinite(var):
+        notes.append(f"CI undefined: {int(y.sum())} event(s) and "
+                     f"{int(len(y) - y.sum())} non-event(s); DeLong needs 2 of each")
+    return auc, lo, hi, var, notes
 
 
 def _empty_subgroups() -> pd.DataFrame:
     out = pd.DataFrame({c: pd.Series(dtype=float) for c in SUBGROUP_COLUMNS})
     for c in ("level", "model", "subgroup", "note"):
         out[c] = out[c].astype(object)
-    for c in ("n", "events"):
-        out[c] = out[c].astype("Int64")
-    return out
-
-
-# --------------------------------------------------------------------------- all at once
-def evaluation_tables(pred: pd.DataFrame, cutoff: str | float = "youden",
-                      ki67_cutoff: float = 20,
-                      dca_grid: Sequence[float] = (0.01, 0.99, 0.01),
-                      n_boot: int = 1000, seed: int = 2026) -> dict[str, pd.DataFrame]:
-    """Every evaluation table, keyed by file stem (``performance``, ``auc_delong``, ...).
-
-    Convenience for the evaluation script: ``cutoff``, ``ki67_cutoff``,
-    ``dca_grid`` (start, stop, step) and ``n_boot`` are the config's ``evaluation``
-    keys (``bootstrap`` is ``n_boot``); ``seed`` the config's seed. ``subgroups`` is
-    returned when the predictions have a ``ki67`` column (header only when it is empty).
-    """
-    out = {
-        "performance": performance_table(pred, cutoff=cutoff),
-        "auc_delong": delong_table(pred),
-        "calibration": calibration_table(pred),
-        "dca": dca_table(pred, dca_thresholds(*dca_grid)),
-        "reclassification": reclassification_table(pred, n_boot=n_boot, seed=seed),
-    }
-    if "ki67" in pred.columns:  # header only when no patient has a Ki-67 value
-        out["subgroups"] = subgroup_table(pred, ki67_cutoff=ki67_cutoff)
-    return out
-
-
-def write_tables(tables: Mapping[str, pd.DataFrame], out_dir) -> list:
-    """Write ``tables`` as ``<out_dir>/<name>.csv`` + ``.md`` (fixed float format)."""
-    from pathlib import Path
-
-    from alnburden.io import write_table
-
-    titles = {"performance": "Discrimination and operating points",
-              "auc_delong": "Paired DeLong comparison of AUCs",
-              "calibration": "Calibration", "dca": "Decision-curve net benefit",
-              "reclassification": "Reclassification (continuous NRI, IDI)",
-              "subgroups": "AUC by Ki-67 subgroup (test set)"}
-    paths = []
-    for name, df in tables.items():
-        path = Path(out_dir) / f"{name}.csv"
-        write_table(df, path, title=titles.get(name, name))
-        paths.append(path)
-    return paths
+    return _counts(out)

@@ -37,7 +37,8 @@ class FastGLCM(RadiomicsGLCM):
     """``radiomics.glcm.RadiomicsGLCM`` with ``O(Ng^2)`` sum/difference distributions.
 
     Same constructor, settings, feature names and values as the parent (see the module
-    docstring); registered in place of ``glcm`` by :class:`alnburden.extraction.features.RadiomicsExtractor`.
+    docstring); registered in place of ``glcm`` by
+    :class:`alnburden.extraction.extractor.RadiomicsExtractor`.
     """
 
     def __init__(self, inputImage, inputMask, **kwargs):

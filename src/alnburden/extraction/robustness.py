@@ -3,7 +3,8 @@
 For a subset of training patients each lesion mask is perturbed ``n`` times (erosion by one
 pixel, dilation by one pixel, then smooth random contour perturbations), the peritumoral
 rings are recomputed from each perturbed mask, and every feature is re-measured on the SAME
-normalised, resampled and filtered images as the original (see :mod:`alnburden.extraction.features`).
+normalised, resampled and filtered images as the original (see
+:mod:`alnburden.extraction.extractor`).
 The original mask is "rater" 0, the perturbations raters 1..n. A feature whose intraclass
 correlation (ICC) across these raters is below the threshold is not reproducible under
 plausible re-segmentation and is dropped before feature selection.
@@ -22,8 +23,14 @@ import pandas as pd
 import SimpleITK as sitk
 from scipy import ndimage
 
-from alnburden.extraction.features import ExtractionError, RadiomicsExtractor, features_frame
+from alnburden.extraction.extractor import (
+    ExtractionError,
+    RadiomicsExtractor,
+    features_frame,
+    row_spacing,
+)
 from alnburden.extraction.regions import region_masks
+from alnburden.extraction.shards import shard_rows, write_features
 
 logger = logging.getLogger(__name__)
 
@@ -178,10 +185,8 @@ def extract_perturbed_cohort(extractor: RadiomicsExtractor, cohort: pd.DataFrame
     for i, row in enumerate(cohort.itertuples(index=False), start=1):
         t0 = time.perf_counter()
         pid = str(row.patient_id)
-        spacing = getattr(row, "pixel_spacing_mm", None)
-        spacing = None if spacing is None or pd.isna(spacing) else float(spacing)
-        frames.append(extract_perturbed(extractor, row.image, row.mask, spacing, n_perturbations,
-                                        patient_rng(seed, pid), patient_id=pid))
+        frames.append(extract_perturbed(extractor, row.image, row.mask, row_spacing(row),
+                                        n_perturbations, patient_rng(seed, pid), patient_id=pid))
         log.info("%d/%d %s %.2f s (%d masks)", i, len(cohort), pid, time.perf_counter() - t0,
                  n_perturbations + 1)
     if not frames:
@@ -218,10 +223,19 @@ def icc_table(long_df: pd.DataFrame, icc: str = "ICC3", threshold: float = 0.75)
         Unknown ``icc``, missing columns, an incomplete patient x rater design, fewer than 2
         patients, or non-finite feature values.
     """
-    import pingouin as pg
-
     if icc not in ICC_ROWS:
         raise ValueError(f"icc={icc!r} is unknown; use one of {sorted(ICC_ROWS)}")
+    keys, features, values = _checked_design(long_df)
+    rows = [(feature, *_icc_of(keys, values[:, j], icc)) for j, feature in enumerate(features)]
+    out = pd.DataFrame(rows, columns=["feature", "icc", "ci_low", "ci_high"])
+    out["kept"] = (out["icc"] >= threshold).fillna(False).astype(bool)
+    return out
+
+
+def _checked_design(long_df: pd.DataFrame) -> tuple[pd.DataFrame, list[str], np.ndarray]:
+    """The ``patient_id``/``rater`` columns sorted by patient then rater, the feature names
+    and their values (rows in that order), after checking the design :func:`icc_table`
+    needs (see its Raises)."""
     for col in ("patient_id", "rater"):
         if col not in long_df.columns:
             raise ValueError(f"robustness table lacks column {col!r}; pass the merged "
@@ -242,25 +256,25 @@ def icc_table(long_df: pd.DataFrame, icc: str = "ICC3", threshold: float = 0.75)
         bad = [f for f, ok in zip(features, np.isfinite(values).all(axis=0)) if not ok][:5]
         raise ValueError(f"non-finite values in features {bad}; the extraction should have "
                          "raised, rerun it")
-    rows = []
-    base = df[["patient_id", "rater"]].copy()
-    for j, feature in enumerate(features):
-        x = values[:, j]
-        if np.ptp(x) == 0:
-            rows.append((feature, np.nan, np.nan, np.nan))
-            continue
-        base["x"] = x
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            res = pg.intraclass_corr(base, targets="patient_id", raters="rater", ratings="x")
-        row = res.loc[res["Type"].isin(ICC_ROWS[icc])].iloc[0]
-        lo, hi = row["CI95"] if np.ndim(row["CI95"]) else (np.nan, np.nan)
-        if float(row["ICC"]) == 1.0 and np.isnan(lo):  # raters agree exactly: MSE = 0
-            lo = hi = 1.0
-        rows.append((feature, float(row["ICC"]), float(lo), float(hi)))
-    out = pd.DataFrame(rows, columns=["feature", "icc", "ci_low", "ci_high"])
-    out["kept"] = (out["icc"] >= threshold).fillna(False).astype(bool)
-    return out
+    return df[["patient_id", "rater"]].copy(), features, values
+
+
+def _icc_of(keys: pd.DataFrame, x: np.ndarray, icc: str) -> tuple[float, float, float]:
+    """``(icc, ci_low, ci_high)`` of one feature's values ``x`` (rows of ``keys``); NaN for a
+    constant feature, CI [1, 1] when the raters agree exactly."""
+    import pingouin as pg
+
+    if np.ptp(x) == 0:
+        return np.nan, np.nan, np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = pg.intraclass_corr(keys.assign(x=x), targets="patient_id", raters="rater",
+                                 ratings="x")
+    row = res.loc[res["Type"].isin(ICC_ROWS[icc])].iloc[0]
+    lo, hi = row["CI95"] if np.ndim(row["CI95"]) else (np.nan, np.nan)
+    if float(row["ICC"]) == 1.0 and np.isnan(lo):  # raters agree exactly: MSE = 0
+        lo = hi = 1.0
+    return float(row["ICC"]), float(lo), float(hi)
 
 
 def extract_robustness_shard(cohort: pd.DataFrame, split: pd.DataFrame, shard: int, n_shards: int,
@@ -268,13 +282,37 @@ def extract_robustness_shard(cohort: pd.DataFrame, split: pd.DataFrame, shard: i
                              fraction: float = 0.25, n_perturbations: int = 3, seed: int = 2026,
                              progress_logger: logging.Logger | None = None, fast_glcm: bool = True,
                              **_ignored):
-    """Perturbed-mask features of this shard's share of the ICC patients.
+    """Perturbed-mask features of this shard's share of the ICC patients, written as a
+    feature file (:func:`alnburden.extraction.shards.write_features`).
 
     The ICC patients are drawn from the TRAINING set only (``split``), so nothing about the
     test patients informs which features are kept.
-    """
-    from alnburden.extraction.features import RadiomicsExtractor, shard_rows, write_features
 
+    Parameters
+    ----------
+    cohort, split
+        ``results/cohort/cohort.csv`` and ``results/cohort/split.csv`` (``patient_id``,
+        ``set``).
+    shard, n_shards
+        This shard (0-based) of ``n_shards`` (:func:`alnburden.extraction.shards.shard_of`).
+    params_path, peritumoral_mm, components, fast_glcm
+        As :class:`alnburden.extraction.extractor.RadiomicsExtractor`.
+    fraction, seed
+        Share of the training patients re-extracted (:func:`select_patients`) and the seed
+        of that draw and of each patient's perturbations (:func:`patient_rng`).
+    n_perturbations
+        Perturbed masks per patient (:func:`perturb_masks`), default 3.
+    out_path
+        Parquet written (a JSON sidecar beside it).
+    **_ignored
+        The other keys of ``radiomics.robustness`` (``icc``, ``threshold``), so the rule can
+        pass the whole section.
+
+    Returns
+    -------
+    Path
+        The sidecar JSON path.
+    """
     train_ids = split.loc[split["set"] == "train", "patient_id"].astype(str)
     chosen = set(select_patients(train_ids, fraction, seed))
     rows = shard_rows(cohort[cohort["patient_id"].astype(str).isin(chosen)], shard, n_shards)

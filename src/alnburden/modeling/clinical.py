@@ -325,8 +325,8 @@ def clinical_table(uni: pd.DataFrame, multi: pd.DataFrame, entered: list[str],
               "multivariable_method", "n", "events"]]
 
 
-def select_clinical_predictors(df: pd.DataFrame, y, variables: list[dict], entry_p: float = 0.05,
-                               retention_p: float = 0.05) -> tuple[pd.DataFrame, list[str]]:
+def select_clinical_predictors(df: pd.DataFrame, y, variables: list[dict], entry_p: float,
+                               retention_p: float) -> tuple[pd.DataFrame, list[str]]:
     """Independent clinical predictors (univariable screen, then one multivariable model).
 
     Parameters
@@ -336,10 +336,11 @@ def select_clinical_predictors(df: pd.DataFrame, y, variables: list[dict], entry
     variables
         The config's ``clinical.variables``.
     entry_p
-        A variable enters the multivariable model when its univariable p < entry_p.
+        A variable enters the multivariable model when its univariable p < entry_p (0-1;
+        the config's ``models.clinical_entry_p``).
     retention_p
         An entered variable is an independent predictor when its multivariable p <
-        retention_p.
+        retention_p (0-1; the config's ``models.clinical_retention_p``).
 
     Returns
     -------

@@ -1,34 +1,44 @@
 """Fitting one level of the hierarchy: radiomics learners, Rad-score, clinical and combined.
 
-:func:`fit_level` is the whole modelling stage of one level (one Snakemake job):
+:func:`fit_level` is the whole modelling stage of one level (one Snakemake job), a sequence
+of short steps that hand a :class:`_LevelFit` on to each other:
 
-1. restrict the cohort to the level's population and split it into train / test rows
-   (``split.csv``); only training rows are used below, the test rows are predicted once;
-2. **clinical predictors**: univariable then multivariable logistic regression on train
-   (:mod:`alnburden.modeling.clinical`); the ``clinical`` model is a logistic regression on the
-   independent predictors;
-3. **learner tuning**: every learner of ``models.learners`` is tuned by stratified
-   ``cv_folds`` x ``cv_repeats`` cross-validation (ROC AUC) of the Pipeline
+1. ``_prepare``: restrict the cohort to the level's population and split it into train /
+   test rows (``split.csv``); only training rows are used below, the test rows are
+   predicted once. The config's ``seed``, ``models`` and ``selection`` are read over the
+   schema's defaults (:func:`alnburden.schemas.with_defaults`);
+2. ``_fit_clinical``: **clinical predictors** by univariable then multivariable logistic
+   regression on train (:mod:`alnburden.modeling.clinical`); the ``clinical`` model is a
+   logistic regression on the independent predictors;
+3. ``_tune``: **learner tuning**: every learner of ``models.learners`` is tuned by
+   stratified ``cv_folds`` x ``cv_repeats`` cross-validation (ROC AUC) of the Pipeline
    selection + learner. The selection (:func:`alnburden.modeling.selection.build_selection`) is
    refitted on the training part of every fold; because it does not depend on the learner,
    it is fitted ONCE per fold and shared by every learner and grid point of that fold (same
    result as ``GridSearchCV`` on the Pipeline, about 16 times less selection work);
 4. the **radiomics model** is the learner with the highest mean CV AUC (ties: config
-   order), refitted with its best hyper-parameters on all training rows;
+   order), refitted with its best hyper-parameters on all training rows
+   (``_fit_final_learners``);
 5. **Rad-score** = logit of the radiomics probability (clipped to [1e-3, 1 - 1e-3]).
-   Training rows get OUT-OF-FOLD Rad-scores: ``rad_score_folds`` stratified folds, the whole
-   selection + learner Pipeline refitted in each fold with the chosen hyper-parameters.
-   Test rows get the Rad-score of the model refitted on all training rows;
-6. **combined model** = logistic regression on Rad-score + independent clinical predictors,
-   fitted on the training rows' out-of-fold Rad-scores.
+   Training rows get OUT-OF-FOLD Rad-scores (:func:`cross_fit`): ``rad_score_folds``
+   stratified folds, the whole selection + learner Pipeline refitted in each fold with the
+   chosen hyper-parameters. Test rows get the Rad-score of the model refitted on all
+   training rows;
+6. ``_fit_combined``: **combined model** = logistic regression on Rad-score + independent
+   clinical predictors, fitted on the training rows' out-of-fold Rad-scores;
+7. ``_save_models``, ``_predict``, ``_write_predictions``: the models, the model card and
+   the predictions are written.
 
 Predictions (long format) are returned for the sets ``train`` (apparent: the final models
 on their own training rows; for ``combined`` the out-of-fold Rad-scores it was fitted on),
 ``cv`` (out-of-fold on train over the same ``rad_score_folds`` folds: every learner and the
 radiomics model cross-fitted with their chosen hyper-parameters; clinical and combined
-logistic models cross-fitted with the predictors chosen on all training rows) and ``test``.
+logistic models cross-fitted with the predictors chosen on all training rows), ``test``
+and, below the top level, ``cascade`` (every test patient scored by this level's models).
 Limits, stated: hyper-parameters and clinical predictors are chosen once on all training
 rows (no nested CV), so ``cv`` estimates are slightly optimistic; the test set is not.
+This module draws nothing: the LASSO figures come from the saved radiomics model
+(:mod:`alnburden.figures.selection`).
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ import json
 import logging
 import time
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,26 +59,24 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
+from alnburden.io import write_table
+from alnburden.levels import NODE_COUNT, Level, nodal_class, parse_rule
 from alnburden.modeling import selection as _selection
 from alnburden.modeling.clinical import LogisticModel, select_clinical_predictors
-from alnburden.io import write_table
 from alnburden.modeling.learners import grid_points, make_learner
-from alnburden.levels import NODE_COUNT, Level, nodal_class, parse_rule
-from alnburden.modeling.persistence import (RAD_SCORE_EPS, library_versions, predict_models, rad_score,
-                          save_model, write_model_card)
+from alnburden.modeling.persistence import (RAD_SCORE_EPS, library_versions, predict_models,
+                                            rad_score, save_model, write_model_card)
+from alnburden.modeling.predictions import PREDICTION_COLUMNS, PREDICTION_EXTRA_COLUMNS
+from alnburden.schemas import config_default, with_defaults
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["fit_level", "tune_learners", "cross_fit", "level_data", "feature_matrix",
-           "PREDICTION_COLUMNS", "MODEL_DEFAULTS"]
+           "LEARNER_CV_COLUMNS"]
 
-#: Columns of the per-level predictions (the contract's predictions.csv + nodal_class, ki67).
-PREDICTION_COLUMNS = ["patient_id", "level", "set", "model", "y_true", "p", "rad_score",
-                      "nodal_class", "ki67"]
-#: Schema defaults of the config's ``models`` section.
-MODEL_DEFAULTS = {"learners": ["logistic", "svm", "knn", "random_forest", "lightgbm", "mlp"],
-                  "cv_folds": 5, "cv_repeats": 2, "rad_score_folds": 5,
-                  "clinical_entry_p": 0.05, "clinical_retention_p": 0.05}
+#: Columns of ``results/<level>/models/learners_cv.csv``.
+LEARNER_CV_COLUMNS = ["learner", "best_params", "cv_auc_mean", "cv_auc_sd", "chosen",
+                      "n_grid_points"]
 
 
 # --------------------------------------------------------------------------- data
@@ -311,9 +320,244 @@ def _logistic_card(model: LogisticModel) -> dict:
             "events": model.events_}
 
 
+@dataclass
+class _LevelFit:
+    """What the steps of :func:`fit_level` hand on to each other (one level, train only).
+
+    ``models`` and ``oof`` (out-of-fold probabilities on the training rows) fill up model by
+    model; ``card`` is the model card being written; ``rs_train`` holds the training rows'
+    out-of-fold Rad-scores (NaN without radiomics).
+    """
+
+    level: Level
+    train: pd.DataFrame
+    test: pd.DataFrame
+    y: np.ndarray
+    folds: list[tuple[np.ndarray, np.ndarray]]
+    seed: int
+    models_cfg: dict
+    out_dir: Path
+    card: dict
+    models: dict = field(default_factory=dict)
+    oof: dict = field(default_factory=dict)
+    clin_specs: list[dict] = field(default_factory=list)
+    rs_train: np.ndarray | None = None
+    X_tr: pd.DataFrame | None = None
+    X_te: pd.DataFrame | None = None
+
+    @property
+    def sel_dir(self) -> Path:
+        return self.out_dir / self.level.name / "selection"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.out_dir / self.level.name / "models"
+
+
+def _config_seed(config: dict) -> int:
+    """The config's ``seed``, or the schema's default when the config has none."""
+    return int(config["seed"] if "seed" in config else config_default("seed"))
+
+
+def _prepare(cohort: pd.DataFrame, split: pd.DataFrame, level: Level, config: dict,
+             out_dir: Path) -> _LevelFit:
+    """The level's train and test rows, the Rad-score folds and the model card's header.
+
+    Raises
+    ------
+    ValueError
+        A training class smaller than the largest of ``cv_folds`` and ``rad_score_folds``
+        (and the errors of :func:`level_data`).
+    """
+    seed = _config_seed(config)
+    mcfg = with_defaults("models", config.get("models"))
+    data = level_data(cohort, split, level)
+    train, test = data[data["set"] == "train"], data[data["set"] == "test"]
+    y_tr = train["y"].to_numpy().astype(int)
+    counts = np.bincount(y_tr, minlength=2)
+    need = max(int(mcfg["cv_folds"]), int(mcfg["rad_score_folds"]))
+    if counts.min() < need:
+        raise ValueError(
+            f"{level.name}: the training set has {counts[0]} negative and {counts[1]} positive "
+            f"patient(s); every class needs at least {need} (the largest of models.cv_folds and "
+            "models.rad_score_folds) - lower the folds or use a larger cohort")
+    logger.info("%s: %d train (%d events), %d test (%d events)", level.name, len(train),
+                counts[1], len(test), int(test["y"].sum()))
+    folds = list(StratifiedKFold(int(mcfg["rad_score_folds"]), shuffle=True,
+                                 random_state=seed).split(np.zeros(len(y_tr)), y_tr))
+    card = {
+        "level": {"name": level.name, "population": level.population, "label": level.label,
+                  "description": level.description},
+        "data": {"n_train": len(train), "events_train": int(counts[1]), "n_test": len(test),
+                 "events_test": int(test["y"].sum())},
+        "seed": seed, "models_config": mcfg,
+        "selection_config": with_defaults("selection", config.get("selection")),
+        "rad_score": None, "versions": library_versions()}
+    fit = _LevelFit(level, train, test, y_tr, folds, seed, mcfg, out_dir, card)
+    fit.sel_dir.mkdir(parents=True, exist_ok=True)
+    fit.model_dir.mkdir(parents=True, exist_ok=True)
+    return fit
+
+
+def _fit_clinical(fit: _LevelFit, variables: list[dict]) -> None:
+    """Screen the clinical predictors, write their table, fit and cross-fit ``clinical``."""
+    table, predictors = select_clinical_predictors(
+        fit.train, fit.y, variables, float(fit.models_cfg["clinical_entry_p"]),
+        float(fit.models_cfg["clinical_retention_p"]))
+    name = fit.level.name
+    _write_clinical_table(table, fit.out_dir / "tables" / f"{name}_clinical_logistic.csv",
+                          f"{name}: univariable and multivariable logistic regression "
+                          f"(training set, n = {len(fit.train)}, {int(fit.y.sum())} events)")
+    fit.clin_specs = [next(v for v in variables if v["name"] == p) for p in predictors]
+    fit.models["clinical"] = LogisticModel(fit.clin_specs).fit(fit.train, fit.y)
+    fit.oof["clinical"] = _cross_fit_logistic(fit.clin_specs, fit.train, fit.y, fit.folds)
+    fit.card.update(clinical_variables=variables, predictors=predictors,
+                    clinical=_logistic_card(fit.models["clinical"]))
+
+
+def _write_without_radiomics(fit: _LevelFit) -> None:
+    """Clinical-only arm: header-only selection and learner tables, no Rad-score."""
+    write_table(pd.DataFrame(columns=["feature", "coefficient"]),
+                fit.sel_dir / "selected_features.csv")
+    write_table(pd.DataFrame(columns=LEARNER_CV_COLUMNS), fit.model_dir / "learners_cv.csv")
+    fit.rs_train = np.full(len(fit.train), np.nan)
+
+
+def _fit_radiomics(fit: _LevelFit, features: pd.DataFrame, icc: pd.DataFrame | None,
+                   config: dict, n_jobs: int) -> None:
+    """Learners, radiomics model, out-of-fold Rad-score and combined model of the level."""
+    fit.X_tr = feature_matrix(features, fit.train.index)
+    fit.X_te = feature_matrix(features, fit.test.index)
+    selection = _selection.build_selection(config.get("selection"),
+                                           _selection.icc_keep_list(icc), fit.seed)
+    cv_table, best = _tune(fit, selection, n_jobs)
+    chosen = str(cv_table.loc[cv_table["chosen"], "learner"].iloc[0])
+    fit.oof.update(cross_fit(selection, best, fit.X_tr, fit.y, fit.folds, n_jobs=n_jobs))
+    fit.oof["radiomics"] = fit.oof[chosen]
+    fit.rs_train = rad_score(fit.oof[chosen])
+    final_sel = _fit_final_learners(fit, selection, best)
+    fit.models["radiomics"] = fit.models[chosen]
+    _fit_combined(fit)
+    _record_selection(fit, final_sel, cv_table, chosen)
+
+
+def _tune(fit: _LevelFit, selection: Pipeline, n_jobs: int) -> tuple[pd.DataFrame, dict]:
+    """Tune every learner (written to ``learners_cv.csv``); each with its best parameters."""
+    learners = {name: make_learner(name, fit.seed) for name in fit.models_cfg["learners"]}
+    cv = RepeatedStratifiedKFold(n_splits=int(fit.models_cfg["cv_folds"]),
+                                 n_repeats=int(fit.models_cfg["cv_repeats"]),
+                                 random_state=fit.seed)
+    t1 = time.perf_counter()
+    cv_table, _ = tune_learners(selection, learners, fit.X_tr, fit.y, cv, n_jobs=n_jobs)
+    logger.info("%s: tuning took %.1f s", fit.level.name, time.perf_counter() - t1)
+    write_table(cv_table[LEARNER_CV_COLUMNS], fit.model_dir / "learners_cv.csv",
+                title=f"{fit.level.name}: learners, repeated stratified CV on the training set")
+    best = {r.learner: clone(learners[r.learner][0]).set_params(**json.loads(r.best_params))
+            for r in cv_table.itertuples()}
+    return cv_table, best
+
+
+def _fit_final_learners(fit: _LevelFit, selection: Pipeline, best: dict) -> Pipeline:
+    """Refit the selection and every tuned learner on all training rows; the fitted selection."""
+    final_sel = clone(selection).fit(fit.X_tr, fit.y)
+    Z_tr = final_sel.transform(fit.X_tr)
+    for name, est in best.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted = clone(est).fit(Z_tr, fit.y)
+        fit.models[name] = Pipeline([("selection", final_sel), ("learner", fitted)])
+    return final_sel
+
+
+def _fit_combined(fit: _LevelFit) -> None:
+    """Combined model on the out-of-fold Rad-score + clinical predictors; fitted and cross-fitted."""
+    comb_specs = [{"name": "rad_score", "type": "continuous"}, *fit.clin_specs]
+    train_rs = fit.train.assign(rad_score=fit.rs_train)
+    fit.models["combined"] = LogisticModel(comb_specs).fit(train_rs, fit.y)
+    fit.oof["combined"] = _cross_fit_logistic(comb_specs, train_rs, fit.y, fit.folds)
+    fit.card["combined"] = _logistic_card(fit.models["combined"])
+
+
+def _record_selection(fit: _LevelFit, final_sel: Pipeline, cv_table: pd.DataFrame,
+                      chosen: str) -> None:
+    """Write ``selected_features.csv``; the radiomics and Rad-score parts of the card."""
+    lasso, names_in = _selection.lasso_step(final_sel)
+    kept = lasso.get_support()
+    sel_table = pd.DataFrame({"feature": names_in[kept], "coefficient": lasso.coef_[kept]})
+    write_table(sel_table, fit.sel_dir / "selected_features.csv",
+                title=f"{fit.level.name}: features selected by the LASSO (coefficient per SD)")
+    steps_kept, names = {}, None
+    for step_name, step in final_sel.steps:
+        names = step.get_feature_names_out(names)
+        steps_kept[step_name] = len(names)
+    fit.card["radiomics"] = {
+        "n_input_features": int(fit.X_tr.shape[1]), "features_after_each_step": steps_kept,
+        "lasso_C": lasso.C_, "lasso_C_best": lasso.C_best_, "lasso_C_1se": lasso.C_1se_,
+        "lasso_fallback": lasso.fallback_,
+        "selected_features": sel_table.to_dict(orient="records"),
+        "chosen_learner": chosen, "learners_cv": cv_table.to_dict(orient="records")}
+    fit.card["rad_score"] = {"definition": "logit(p_radiomics), p clipped to [eps, 1 - eps]",
+                             "eps": RAD_SCORE_EPS, "train": "out-of-fold",
+                             "folds": int(fit.models_cfg["rad_score_folds"])}
+
+
+def _save_models(fit: _LevelFit) -> None:
+    """Every fitted model to ``<model>.joblib``, listed in the card."""
+    for name, model in fit.models.items():
+        save_model(model, fit.model_dir / f"{name}.joblib")
+    fit.card["models"] = {name: f"{name}.joblib" for name in fit.models}
+
+
+def _predict(fit: _LevelFit, cohort: pd.DataFrame, split: pd.DataFrame,
+             features: pd.DataFrame | None) -> pd.DataFrame:
+    """Long predictions of the sets train, cv, test (and cascade below the top level), sorted.
+
+    Test and cascade rows go through :func:`predict_models`, the function
+    :func:`alnburden.modeling.persistence.predict_patients` applies to saved models.
+    """
+    models, name = fit.models, fit.level.name
+    probs_tr, _ = predict_models(models, fit.train, fit.X_tr)
+    if "combined" in models:  # apparent combined = on the out-of-fold Rad-scores it was fitted on
+        probs_tr["combined"] = models["combined"].predict_proba(
+            fit.train.assign(rad_score=fit.rs_train))[:, 1]
+    probs_te, rs_te = predict_models(models, fit.test, fit.X_te)
+    parts = []
+    for model in sorted(models):
+        parts.append(_rows(fit.train, name, "train", model, probs_tr[model], fit.rs_train))
+        parts.append(_rows(fit.train, name, "cv", model, fit.oof[model], fit.rs_train))
+        parts.append(_rows(fit.test, name, "test", model, probs_te[model], rs_te))
+    if fit.level.population.strip() != "all":
+        # Score EVERY test patient with this level's models (set "cascade"), so the hierarchical
+        # cascade can route a patient that an upper level wrongly passes down. y_true applies
+        # the label rule to all patients (e.g. an N0 patient is 0 for ">= 3 nodes").
+        everyone = level_data(cohort, split, Level(name, fit.level.label, "all"))
+        casc = everyone[everyone["set"] == "test"]
+        X_c = feature_matrix(features, casc.index) if features is not None else None
+        probs_c, rs_c = predict_models(models, casc, X_c)
+        parts += [_rows(casc, name, "cascade", model, probs_c[model], rs_c)
+                  for model in sorted(models)]
+    preds = pd.concat(parts, ignore_index=True)[[*PREDICTION_COLUMNS, *PREDICTION_EXTRA_COLUMNS]]
+    order = {"train": 0, "cv": 1, "test": 2, "cascade": 3}
+    return preds.sort_values(["set", "model", "patient_id"],
+                             key=lambda s: s.map(order) if s.name == "set" else s,
+                             kind="stable").reset_index(drop=True)
+
+
+def _write_predictions(fit: _LevelFit, preds: pd.DataFrame) -> None:
+    """The AUC of every set x model into the card; write the card and ``predictions.csv``."""
+    name = fit.level.name
+    fit.card["auc"] = {f"{s}/{m}": _safe_auc(g["y_true"], g["p"])
+                       for (s, m), g in preds.groupby(["set", "model"], sort=True)}
+    write_model_card(fit.card, fit.model_dir / "model_card.json")
+    preds.to_csv(fit.out_dir / name / "predictions.csv", index=False, float_format="%.17g",
+                 lineterminator="\n")
+    for key in sorted(fit.card["auc"]):
+        logger.info("%s AUC %s = %.3f", name, key, fit.card["auc"][key])
+
+
 def fit_level(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFrame | None,
               icc: pd.DataFrame | None, level: Level, variables: list[dict], config: dict,
-              out_dir: str | Path, n_jobs: int = 1, figures: bool = True) -> pd.DataFrame:
+              out_dir: str | Path, n_jobs: int = 1) -> pd.DataFrame:
     """Fit every model of one level on its training rows and predict train, cv and test.
 
     Parameters
@@ -336,172 +580,35 @@ def fit_level(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFrame 
     variables
         The config's ``clinical.variables``.
     config
-        The validated config (uses ``seed``, ``selection`` and ``models``; missing keys
-        take the schema defaults).
+        The config (uses ``seed``, ``selection`` and ``models``; a missing key or section
+        takes the schema's defaults).
     out_dir
         The results folder (``results``). Written: ``{out_dir}/{level}/selection/
-        selected_features.csv``, ``lasso_path.{pdf,png}``, ``lasso_cv.{pdf,png}``;
-        ``{out_dir}/{level}/models/learners_cv.csv``, ``<model>.joblib``,
-        ``model_card.json``; ``{out_dir}/{level}/predictions.csv`` (the returned table);
-        ``{out_dir}/tables/{level}_clinical_logistic.{csv,md}``. In the clinical-only arm
-        ``selected_features.csv`` and ``learners_cv.csv`` are written with their header only
-        and no figure is drawn.
+        selected_features.csv``; ``{out_dir}/{level}/models/learners_cv.csv``,
+        ``<model>.joblib``, ``model_card.json``; ``{out_dir}/{level}/predictions.csv`` (the
+        returned table); ``{out_dir}/tables/{level}_clinical_logistic.{csv,md}``. In the
+        clinical-only arm ``selected_features.csv`` and ``learners_cv.csv`` are written with
+        their header only. The LASSO figures are drawn from ``radiomics.joblib`` by
+        :func:`alnburden.figures.selection.plot_selection_figures`.
     n_jobs
-        CV folds run in parallel (the rule's threads).
-    figures
-        Draw the LASSO figures (False skips them, e.g. in quick tests).
+        CV folds run in parallel (the rule's threads); default 1.
 
     Returns
     -------
     DataFrame
-        :data:`PREDICTION_COLUMNS`, one row per patient x set x model.
+        :data:`~alnburden.modeling.predictions.PREDICTION_COLUMNS` then
+        :data:`~alnburden.modeling.predictions.PREDICTION_EXTRA_COLUMNS`, one row per
+        patient x set x model.
     """
     t0 = time.perf_counter()
-    seed = int(config.get("seed", 2026))
-    mcfg = {**MODEL_DEFAULTS, **(config.get("models") or {})}
-    out_dir = Path(out_dir)
-    sel_dir, model_dir = out_dir / level.name / "selection", out_dir / level.name / "models"
-    sel_dir.mkdir(parents=True, exist_ok=True)
-    model_dir.mkdir(parents=True, exist_ok=True)
-
-    data = level_data(cohort, split, level)
-    train, test = data[data["set"] == "train"], data[data["set"] == "test"]
-    y_tr = train["y"].to_numpy().astype(int)
-    counts = np.bincount(y_tr, minlength=2)
-    need = max(int(mcfg["cv_folds"]), int(mcfg["rad_score_folds"]))
-    if counts.min() < need:
-        raise ValueError(
-            f"{level.name}: the training set has {counts[0]} negative and {counts[1]} positive "
-            f"patient(s); every class needs at least {need} (the largest of models.cv_folds and "
-            "models.rad_score_folds) - lower the folds or use a larger cohort")
-    logger.info("%s: %d train (%d events), %d test (%d events)", level.name, len(train),
-                counts[1], len(test), int(test["y"].sum()))
-    folds = list(StratifiedKFold(int(mcfg["rad_score_folds"]), shuffle=True,
-                                 random_state=seed).split(np.zeros(len(y_tr)), y_tr))
-
-    # -- clinical predictors and model (train only)
-    table, predictors = select_clinical_predictors(
-        train, y_tr, variables, float(mcfg["clinical_entry_p"]),
-        float(mcfg["clinical_retention_p"]))
-    _write_clinical_table(table, out_dir / "tables" / f"{level.name}_clinical_logistic.csv",
-                          f"{level.name}: univariable and multivariable logistic regression "
-                          f"(training set, n = {len(train)}, {counts[1]} events)")
-    clin_specs = [next(v for v in variables if v["name"] == p) for p in predictors]
-    models: dict = {"clinical": LogisticModel(clin_specs).fit(train, y_tr)}
-    oof = {"clinical": _cross_fit_logistic(clin_specs, train, y_tr, folds)}
-    card: dict = {
-        "level": {"name": level.name, "population": level.population, "label": level.label,
-                  "description": level.description},
-        "data": {"n_train": len(train), "events_train": int(counts[1]), "n_test": len(test),
-                 "events_test": int(test["y"].sum())},
-        "seed": seed, "models_config": mcfg, "selection_config": config.get("selection", {}),
-        "clinical_variables": variables, "predictors": predictors,
-        "rad_score": None, "versions": library_versions()}
-    learner_cols = ["learner", "best_params", "cv_auc_mean", "cv_auc_sd", "chosen",
-                    "n_grid_points"]
-
+    fit = _prepare(cohort, split, level, config, Path(out_dir))
+    _fit_clinical(fit, variables)
     if features is None:
-        write_table(pd.DataFrame(columns=["feature", "coefficient"]),
-                    sel_dir / "selected_features.csv")
-        write_table(pd.DataFrame(columns=learner_cols), model_dir / "learners_cv.csv")
-        rs_train = np.full(len(train), np.nan)
-        X_tr = X_te = None
+        _write_without_radiomics(fit)
     else:
-        X_tr = feature_matrix(features, train.index)
-        X_te = feature_matrix(features, test.index)
-        icc_keep = _selection.icc_keep_list(icc)
-        selection = _selection.build_selection(config.get("selection") or {}, icc_keep, seed)
-        learners = {name: make_learner(name, seed) for name in mcfg["learners"]}
-        cv = RepeatedStratifiedKFold(n_splits=int(mcfg["cv_folds"]),
-                                     n_repeats=int(mcfg["cv_repeats"]), random_state=seed)
-        t1 = time.perf_counter()
-        cv_table, _ = tune_learners(selection, learners, X_tr, y_tr, cv, n_jobs=n_jobs)
-        logger.info("%s: tuning took %.1f s", level.name, time.perf_counter() - t1)
-        write_table(cv_table[learner_cols], model_dir / "learners_cv.csv",
-                    title=f"{level.name}: learners, repeated stratified CV on the training set")
-        chosen = str(cv_table.loc[cv_table["chosen"], "learner"].iloc[0])
-        best = {r.learner: clone(learners[r.learner][0]).set_params(**json.loads(r.best_params))
-                for r in cv_table.itertuples()}
-        oof.update(cross_fit(selection, best, X_tr, y_tr, folds, n_jobs=n_jobs))
-        oof["radiomics"] = oof[chosen]
-        rs_train = rad_score(oof[chosen])
-
-        final_sel = clone(selection).fit(X_tr, y_tr)
-        Z_tr = final_sel.transform(X_tr)
-        for name, est in best.items():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                fitted = clone(est).fit(Z_tr, y_tr)
-            models[name] = Pipeline([("selection", final_sel), ("learner", fitted)])
-        models["radiomics"] = models[chosen]
-        comb_specs = [{"name": "rad_score", "type": "continuous"}, *clin_specs]
-        train_rs = train.assign(rad_score=rs_train)
-        models["combined"] = LogisticModel(comb_specs).fit(train_rs, y_tr)
-        oof["combined"] = _cross_fit_logistic(comb_specs, train_rs, y_tr, folds)
-
-        lasso = final_sel.named_steps["lasso"]
-        names_in = final_sel[:-1].get_feature_names_out()
-        kept = lasso.get_support()
-        sel_table = pd.DataFrame({"feature": names_in[kept], "coefficient": lasso.coef_[kept]})
-        write_table(sel_table, sel_dir / "selected_features.csv",
-                    title=f"{level.name}: features selected by the LASSO (coefficient per SD)")
-        if figures:
-            _selection.plot_lasso_path(lasso, sel_dir / "lasso_path", feature_names=names_in)
-            _selection.plot_lasso_cv(lasso, sel_dir / "lasso_cv")
-        steps_kept, names = {}, None
-        for step_name, step in final_sel.steps:
-            names = step.get_feature_names_out(names)
-            steps_kept[step_name] = len(names)
-        card["radiomics"] = {
-            "n_input_features": int(X_tr.shape[1]), "features_after_each_step": steps_kept,
-            "lasso_C": lasso.C_, "lasso_C_best": lasso.C_best_, "lasso_C_1se": lasso.C_1se_,
-            "lasso_fallback": lasso.fallback_,
-            "selected_features": sel_table.to_dict(orient="records"),
-            "chosen_learner": chosen, "learners_cv": cv_table.to_dict(orient="records")}
-        card["rad_score"] = {"definition": "logit(p_radiomics), p clipped to [eps, 1 - eps]",
-                             "eps": RAD_SCORE_EPS, "train": "out-of-fold",
-                             "folds": int(mcfg["rad_score_folds"])}
-        card["combined"] = _logistic_card(models["combined"])
-    card["clinical"] = _logistic_card(models["clinical"])
-
-    # -- save, then predict (test rows through the same function as predict_patients)
-    files = {}
-    for name, model in models.items():
-        save_model(model, model_dir / f"{name}.joblib")
-        files[name] = f"{name}.joblib"
-    card["models"] = files
-
-    probs_tr, _ = predict_models(models, train, X_tr)
-    if "combined" in models:  # apparent combined = on the out-of-fold Rad-scores it was fitted on
-        probs_tr["combined"] = models["combined"].predict_proba(
-            train.assign(rad_score=rs_train))[:, 1]
-    probs_te, rs_te = predict_models(models, test, X_te)
-    parts = []
-    for name in sorted(models):
-        parts.append(_rows(train, level.name, "train", name, probs_tr[name], rs_train))
-        parts.append(_rows(train, level.name, "cv", name, oof[name], rs_train))
-        parts.append(_rows(test, level.name, "test", name, probs_te[name], rs_te))
-    if level.population.strip() != "all":
-        # Score EVERY test patient with this level's models (set "cascade"), so the hierarchical
-        # cascade can route a patient that an upper level wrongly passes down. y_true applies
-        # the label rule to all patients (e.g. an N0 patient is 0 for ">= 3 nodes").
-        everyone = level_data(cohort, split, Level(level.name, level.label, "all"))
-        casc = everyone[everyone["set"] == "test"]
-        X_c = feature_matrix(features, casc.index) if features is not None else None
-        probs_c, rs_c = predict_models(models, casc, X_c)
-        parts += [_rows(casc, level.name, "cascade", name, probs_c[name], rs_c)
-                  for name in sorted(models)]
-    preds = pd.concat(parts, ignore_index=True)[PREDICTION_COLUMNS]
-    order = {"train": 0, "cv": 1, "test": 2, "cascade": 3}
-    preds = preds.sort_values(["set", "model", "patient_id"],
-                              key=lambda s: s.map(order) if s.name == "set" else s,
-                              kind="stable").reset_index(drop=True)
-    card["auc"] = {f"{s}/{m}": _safe_auc(g["y_true"], g["p"])
-                   for (s, m), g in preds.groupby(["set", "model"], sort=True)}
-    write_model_card(card, model_dir / "model_card.json")
-    preds.to_csv(out_dir / level.name / "predictions.csv", index=False, float_format="%.17g",
-                 lineterminator="\n")
-    for key in sorted(card["auc"]):
-        logger.info("%s AUC %s = %.3f", level.name, key, card["auc"][key])
+        _fit_radiomics(fit, features, icc, config, n_jobs)
+    _save_models(fit)
+    preds = _predict(fit, cohort, split, features)
+    _write_predictions(fit, preds)
     logger.info("%s fitted in %.1f s", level.name, time.perf_counter() - t0)
     return preds

@@ -1,4 +1,4 @@
-"""Nomogram of a fitted binary logistic regression model, drawn from its coefficients.
+"""Nomogram of a fitted binary logistic regression model: its points arithmetic.
 
 The nomogram is a *view* of a model that is already fitted: it holds the coefficients, the
 intercept and the range of each predictor and turns them into points (Harrell's convention,
@@ -16,6 +16,10 @@ Binary and ordinal predictors enter the model through one coefficient on their n
 code (0/1, or e.g. 1..6 for an ordinal class) and are drawn with one tick per level.
 Values outside the plotted range are extrapolated linearly (points < 0 or > 100).
 
+:func:`nomogram_from_model` builds the nomogram of the modelling stage's saved model
+(:class:`alnburden.modeling.clinical.LogisticModel`); the drawing is
+:func:`alnburden.figures.nomogram.draw_nomogram`.
+
 Example
 -------
 >>> nom = Nomogram({"rad_score": 1.2, "ki67": 0.03, "aln_us_class": 0.6}, intercept=-3.0,
@@ -31,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,17 +43,19 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Nomogram", "DEFAULT_RISK_TICKS"]
+__all__ = ["DEFAULT_RISK_TICKS", "Nomogram", "PredictorAxis", "nomogram_from_model"]
 
 #: Probabilities labelled on the risk axis by default.
 DEFAULT_RISK_TICKS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 KINDS = ("continuous", "binary", "ordinal")
-_INTERCEPT_NAMES = ("const", "Intercept", "intercept", "(Intercept)")
 
 
 @dataclass(frozen=True)
-class _Predictor:
+class PredictorAxis:
+    """One predictor of a nomogram: its coefficient and plotted range (``lo``..``hi``, or the
+    sorted ``levels`` of a binary/ordinal predictor with their display labels)."""
+
     name: str
     label: str
     kind: str
@@ -70,7 +76,7 @@ class _Predictor:
         return abs(self.beta) * (self.hi - self.lo)
 
 
-def _fmt(v: float) -> str:
+def format_tick(v: float) -> str:
     """Short label for a tick value: 10 not 10.0, 0.25, -1.5."""
     v = float(round(v, 10))
     if v == 0:
@@ -85,7 +91,7 @@ def _parse_range(name: str, spec, kind: str | None) -> tuple[str, float, float, 
         labels = tuple(str(v) for v in spec.values())
     elif isinstance(spec, (Sequence, np.ndarray)) and not isinstance(spec, str):
         levels = tuple(float(v) for v in spec)
-        labels = tuple(_fmt(v) for v in levels)
+        labels = tuple(format_tick(v) for v in levels)
     else:
         raise ValueError(f"ranges[{name!r}] must be a (min, max) pair, a list of levels or a "
                          f"{{level: label}} mapping, got {spec!r}")
@@ -115,7 +121,9 @@ def _parse_range(name: str, spec, kind: str | None) -> tuple[str, float, float, 
     return kind, levels_sorted[0], levels_sorted[-1], levels_sorted, labels_sorted
 
 
-def _nice_ticks(lo: float, hi: float, nbins: int) -> np.ndarray:
+def nice_ticks(lo: float, hi: float, nbins: int) -> np.ndarray:
+    """Round values in [lo, hi] (matplotlib's ``MaxNLocator``, at most ``nbins`` intervals),
+    rounded to 10 decimals; ``[lo, hi]`` when fewer than two fit."""
     from matplotlib.ticker import MaxNLocator
 
     t = MaxNLocator(nbins=max(1, nbins), steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
@@ -124,74 +132,6 @@ def _nice_ticks(lo: float, hi: float, nbins: int) -> np.ndarray:
     if t.size < 2:
         t = np.array([lo, hi])
     return np.round(t, 10)
-
-
-def _continuous_ticks(lo: float, hi: float, scale: float, x0: float,
-                      text_width: Callable[[str], float], gap: float) -> np.ndarray:
-    """Round tick values in [lo, hi]: the most ticks whose labels fit on one row.
-
-    ``scale`` converts a value difference to drawing units (points), ``text_width`` gives a
-    label's width in drawing units. Falls back to the sparsest set of at least two
-    round ticks (labels then alternate above/below).
-    """
-    from matplotlib.ticker import MaxNLocator
-
-    length = abs(scale) * (hi - lo)
-    candidates = []
-    for nb in range(max(4, min(10, int(length / 8))), 0, -1):
-        t = MaxNLocator(nbins=nb, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
-        tol = 1e-9 * max(1.0, abs(hi - lo))
-        t = np.round(t[(t >= lo - tol) & (t <= hi + tol)], 10)
-        if t.size < 2:
-            continue
-        candidates.append(t)
-        xs = np.sort(scale * (t - x0))
-        widths = np.array([text_width(_fmt(v)) for v in t])
-        if np.min(np.diff(xs)) >= widths.max() + gap:
-            return t
-    if candidates:
-        return candidates[-1]
-    return np.array([lo, hi])
-
-
-def _minor_ticks(major: np.ndarray, lo: float, hi: float, scale: float,
-                 min_spacing: float = 2.5) -> np.ndarray:
-    """Unlabelled ticks between the labelled ones of a continuous axis, in [lo, hi].
-
-    The labelled step is split in 5 (or 2) where the minor ticks stay at least
-    ``min_spacing`` drawing units (points, 0-100) apart; none otherwise.
-    """
-    if major.size < 2:
-        return np.array([])
-    step = float(np.min(np.diff(np.sort(major))))
-    for parts in (5, 2):
-        minor_step = step / parts
-        if abs(scale) * minor_step >= min_spacing:
-            start = np.ceil((lo - 1e-9 * step) / minor_step)
-            vals = np.round(np.arange(start, hi / minor_step + 1e-9) * minor_step, 10)
-            on_major = np.isclose(vals[:, None], major[None, :], atol=1e-9 * step).any(axis=1)
-            return vals[~on_major]
-    return np.array([])
-
-
-def _place_labels(x: np.ndarray, widths: np.ndarray, gap: float) -> list[int]:
-    """Greedy label placement: 0 = above the axis, 1 = below, -1 = not labelled.
-
-    Labels are taken left to right (in drawing position); each goes above if it does not
-    overlap the previous label above, otherwise below, otherwise it is dropped (the tick
-    stays).
-    """
-    order = np.argsort(x)
-    last_right = [-np.inf, -np.inf]
-    side = [-1] * len(x)
-    for i in order:
-        left = x[i] - widths[i] / 2
-        for s in (0, 1):
-            if left >= last_right[s] + gap:
-                side[i] = s
-                last_right[s] = x[i] + widths[i] / 2
-                break
-    return side
 
 
 class Nomogram:
@@ -262,9 +202,9 @@ class Nomogram:
             if not math.isfinite(beta):
                 raise ValueError(f"coefficient of {name!r} is {beta}; the model did not converge")
             kind, lo, hi, levels, level_labels = _parse_range(name, ranges[name], kinds.get(name))
-            preds.append(_Predictor(name=name, label=str(labels.get(name, name)), kind=kind,
-                                    beta=beta, lo=lo, hi=hi, levels=levels,
-                                    level_labels=level_labels))
+            preds.append(PredictorAxis(name=name, label=str(labels.get(name, name)), kind=kind,
+                                       beta=beta, lo=lo, hi=hi, levels=levels,
+                                       level_labels=level_labels))
         self.coefficients = {p.name: p.beta for p in preds}
         self.intercept = float(intercept)
         self.ranges = dict(ranges)
@@ -278,95 +218,10 @@ class Nomogram:
         self.lp0 = self.intercept + sum(p.beta * p.x0 for p in preds)
         self.max_total_points = float(sum(100.0 * p.span / self.max_span for p in preds))
 
-    # ------------------------------------------------------------------ construction helpers
-    @classmethod
-    def from_statsmodels(cls, result, ranges: Mapping[str, object],
-                         labels: Mapping[str, str] | None = None,
-                         kinds: Mapping[str, str] | None = None) -> Nomogram:
-        """Nomogram of a fitted statsmodels ``Logit`` or binomial-logit ``GLM`` result.
-
-        Parameters
-        ----------
-        result
-            Fitted results object (``sm.Logit(...).fit()``, ``sm.GLM(..., family=Binomial())
-            .fit()`` or their formula versions with plain numeric columns). The intercept is
-            the parameter named ``const`` or ``Intercept`` (0 if absent).
-        ranges, labels, kinds
-            As in :class:`Nomogram`; ``ranges`` needs every non-intercept parameter.
-        """
-        import statsmodels.api as sm
-
-        model = result.model
-        if isinstance(model, sm.GLM):
-            fam = model.family
-            if not (isinstance(fam, sm.families.Binomial)
-                    and isinstance(fam.link, sm.families.links.Logit)):
-                raise ValueError(f"GLM family {type(fam).__name__} with link "
-                                 f"{type(fam.link).__name__} is not a logistic model")
-        elif not isinstance(model, sm.Logit):
-            raise ValueError(f"{type(model).__name__} is not a logistic model; fit sm.Logit or "
-                             "sm.GLM(..., family=sm.families.Binomial())")
-        names = list(model.exog_names)
-        params = np.asarray(result.params, dtype=float)
-        intercept, coefs = 0.0, {}
-        for name, value in zip(names, params):
-            if name in _INTERCEPT_NAMES:
-                intercept = float(value)
-            else:
-                coefs[name] = float(value)
-        return cls(coefs, intercept, ranges, labels=labels, kinds=kinds)
-
-    @classmethod
-    def from_sklearn(cls, lr, feature_names: Sequence[str] | None, ranges: Mapping[str, object],
-                     labels: Mapping[str, str] | None = None,
-                     kinds: Mapping[str, str] | None = None) -> Nomogram:
-        """Nomogram of a fitted scikit-learn ``LogisticRegression`` (binary).
-
-        Parameters
-        ----------
-        lr
-            A fitted ``LogisticRegression``, or a ``Pipeline`` whose last step is one and
-            whose earlier steps are ``StandardScaler`` (or ``"passthrough"``): the scaling is
-            folded into the coefficients, so the nomogram reads raw predictor values.
-        feature_names : sequence of str or None
-            Names of the model's input columns in order; ``None`` uses ``feature_names_in_``.
-        ranges, labels, kinds
-            As in :class:`Nomogram`, on the raw (unscaled) predictor scale.
-        """
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import Pipeline
-        from sklearn.preprocessing import StandardScaler
-
-        steps = [s for _, s in lr.steps] if isinstance(lr, Pipeline) else [lr]
-        final = steps[-1]
-        if not isinstance(final, LogisticRegression):
-            raise ValueError(f"the model's last step is {type(final).__name__}, not a "
-                             "LogisticRegression")
-        if not hasattr(final, "coef_"):
-            raise ValueError("the LogisticRegression is not fitted; call fit first")
-        if final.coef_.shape[0] != 1:
-            raise ValueError(f"nomograms need a binary model, this one has "
-                             f"{len(final.classes_)} classes")
-        beta = final.coef_[0].astype(float).copy()
-        b0 = float(final.intercept_[0])
-        for step in reversed(steps[:-1]):
-            if step is None or step == "passthrough":
-                continue
-            if not isinstance(step, StandardScaler):
-                raise ValueError(f"cannot fold pipeline step {type(step).__name__} into the "
-                                 "coefficients; only StandardScaler is supported")
-            mean = step.mean_ if step.with_mean else np.zeros_like(beta)
-            scale = step.scale_ if step.with_std else np.ones_like(beta)
-            beta = beta / scale
-            b0 = b0 - float(np.sum(beta * mean))
-        if feature_names is None:
-            feature_names = getattr(lr, "feature_names_in_", None)
-            if feature_names is None:
-                raise ValueError("pass feature_names: the model was fitted without column names")
-        feature_names = list(feature_names)
-        if len(feature_names) != beta.size:
-            raise ValueError(f"{len(feature_names)} feature names for {beta.size} coefficients")
-        return cls(dict(zip(feature_names, beta)), b0, ranges, labels=labels, kinds=kinds)
+    @property
+    def axes(self) -> tuple[PredictorAxis, ...]:
+        """The predictors with their coefficients and ranges, in drawing order."""
+        return tuple(self._preds)
 
     # ------------------------------------------------------------------ arithmetic
     def _as_frame(self, x) -> pd.DataFrame:
@@ -460,7 +315,7 @@ class Nomogram:
         """
         rows = []
         for pr in self._preds:
-            vals = pr.levels if pr.levels else tuple(_nice_ticks(pr.lo, pr.hi, n_ticks))
+            vals = pr.levels if pr.levels else tuple(nice_ticks(pr.lo, pr.hi, n_ticks))
             pts = self.points({pr.name: np.asarray(vals)} | {
                 q.name: np.full(len(vals), q.x0) for q in self._preds if q is not pr})
             j = self.predictors.index(pr.name)
@@ -474,159 +329,93 @@ class Nomogram:
                              "points": float(t)})
         return pd.DataFrame(rows, columns=["axis", "label", "value", "points"])
 
-    # ------------------------------------------------------------------ drawing
-    def draw(self, ax=None, risk_label: str = "Risk",
-             risk_ticks: Sequence[float] = DEFAULT_RISK_TICKS,
-             show_lp: bool = False, grid: bool = False, title: str | None = None,
-             fontsize: float = 9.0, width: float = 7.0):
-        """Draw the nomogram (``rms::nomogram`` layout) and return the figure.
 
-        Rows from top to bottom: ``Points`` (0-100), one axis per predictor (continuous:
-        ticks at round values inside its range; binary/ordinal: one tick per level, labelled
-        with the level's label), ``Total Points``, the optional ``Linear Predictor`` and the
-        risk axis with ticks at ``risk_ticks`` placed at the total points that give them
-        (ticks outside the achievable range are left out). Crowded labels alternate above
-        and below their axis; a label that still does not fit is dropped (its tick stays).
+# --------------------------------------------------------------------------- saved models
+#: Axis titles of known predictors of the combined model.
+PREDICTOR_LABELS: dict[str, str] = {
+    "rad_score": "Rad-score", "ki67": "Ki-67 (%)", "age": "Age (years)",
+    "tumor_size_mm": "Tumour size (mm)", "er": "ER", "pr": "PR", "her2": "HER2",
+    "grade": "Histological grade", "aln_us_class": "ALN US class",
+}
+_STATUS_LEVELS = {0: "negative", 1: "positive"}
+_LEVEL_LABELS = {"luminal_a": "luminal A", "luminal_b": "luminal B",
+                 "her2_enriched": "HER2-enriched", "triple_negative": "triple negative"}
 
-        Parameters
-        ----------
-        ax : matplotlib Axes, optional
-            Axes to draw on (its frame is switched off); a new figure if None.
-        risk_label : str, default "Risk"
-            Title of the probability axis, e.g. ``"Risk of N+"``.
-        risk_ticks : sequence of float
-            Probabilities to mark on the risk axis.
-        show_lp : bool, default False
-            Add a ``Linear Predictor`` (log-odds) axis.
-        grid : bool, default False
-            Light vertical guide lines at every 10 points.
-        title : str, optional
-            Figure title.
-        fontsize : float, default 9
-            Axis-title font size (pt); tick labels are 1 pt smaller.
-        width : float, default 7
-            Figure width in inches when a new figure is created.
 
-        Returns
-        -------
-        matplotlib.figure.Figure
-            Every tick label is a ``Text`` whose gid is ``"<row>:label"`` (row = ``points``,
-            the predictor name, ``total_points``, ``linear_predictor`` or ``risk``), so the
-            drawing can be read back programmatically.
-        """
-        import matplotlib.pyplot as plt
+def nomogram_from_model(model) -> Nomogram:
+    """The nomogram of a saved combined (or clinical) model.
 
-        drawn = [pr for pr in self._preds if pr.span > 0]
-        for pr in self._preds:
-            if pr.span == 0:
-                logger.info("predictor %s has coefficient 0 and is not drawn", pr.name)
-        n_rows = 1 + len(drawn) + 1 + int(show_lp) + 1
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(width, 0.55 * n_rows + 0.4 + 0.3 * bool(title)))
-        else:
-            fig = ax.figure
-        ax.set_axis_off()
-        ax.set_xlim(-1.5, 101.5)
-        ax.set_ylim(-(n_rows - 1) - 0.6, 0.75)
-        tick_fs = fontsize - 1
-        renderer = fig.canvas.get_renderer()
-        units_per_pixel = 103.0 / ax.get_window_extent(renderer).width
-        width_cache: dict[str, float] = {}
+    Parameters
+    ----------
+    model
+        A fitted :class:`alnburden.modeling.clinical.LogisticModel` (what the modelling
+        stage writes to ``results/{level}/models/{model}.joblib``): ``variables``,
+        ``terms_``, ``coef_`` (intercept first) and ``ranges_`` (each continuous
+        predictor's training range). Binary, ordinal and categorical predictors take
+        their levels from the variable specs; a categorical variable becomes one 0/1 axis
+        per non-reference level.
 
-        def text_width(s: str) -> float:
-            """Width of a tick label in drawing units (measured by the renderer)."""
-            if s not in width_cache:
-                probe = ax.text(0, 0, s, fontsize=tick_fs)
-                width_cache[s] = probe.get_window_extent(renderer).width * units_per_pixel
-                probe.remove()
-            return width_cache[s]
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a fitted ``LogisticModel`` or lacks the range of a continuous
+        predictor.
+    """
+    if not all(hasattr(model, a) for a in ("variables", "terms_", "coef_", "ranges_")):
+        raise ValueError(
+            f"cannot draw a nomogram of a {type(model).__name__}: the modelling stage saves a "
+            "fitted alnburden.modeling.clinical.LogisticModel (variables, terms_, coef_, "
+            "ranges_); refit the level with the current modelling stage")
+    terms = list(model.terms_)
+    coef = np.asarray(model.coef_, dtype=float)
+    if terms[0] != "const":
+        raise ValueError(f"LogisticModel terms_ start with {terms[0]!r}, expected 'const'")
+    coefs = dict(zip(terms[1:], coef[1:]))
+    ranges, kinds = _model_ranges(model)
+    ranges = {k: _binary_levels(k, v) for k, v in ranges.items()}
+    labels = {p: PREDICTOR_LABELS.get(p, _dummy_label(p)) for p in coefs}
+    kinds = {k: v for k, v in kinds.items() if k in coefs}
+    return Nomogram(coefs, float(coef[0]), ranges, labels=labels, kinds=kinds)
 
-        gap = 1.2 * text_width("0")
-        line_kw = dict(color="black", lw=0.8, solid_capstyle="butt", clip_on=False)
-        tick_len = 0.13
 
-        def axis_row(y: float, row: str, title_txt: str, xs, texts, minor_xs=(),
-                     line_from=None, line_to=None, thin: bool = True):
-            xs = np.asarray(xs, dtype=float)
-            a = float(min(xs.min(), line_from if line_from is not None else np.inf))
-            b = float(max(xs.max(), line_to if line_to is not None else -np.inf))
-            ax.plot([a, b], [y, y], **line_kw)
-            for x in xs:
-                ax.plot([x, x], [y, y + tick_len], **line_kw)
-            for x in minor_xs:
-                ax.plot([x, x], [y, y + tick_len * 0.55], **line_kw)
-            widths = np.array([text_width(t) for t in texts])
-            sides = _place_labels(xs, widths, gap) if thin else [0] * len(xs)
-            for x, t, s in zip(xs, texts, sides):
-                if s < 0:
-                    continue
-                if s == 0:
-                    txt = ax.text(x, y + tick_len + 0.05, t, ha="center", va="bottom",
-                                  fontsize=tick_fs, clip_on=False)
-                else:
-                    txt = ax.text(x, y - 0.07, t, ha="center", va="top", fontsize=tick_fs,
-                                  clip_on=False)
-                txt.set_gid(f"{row}:label")
-            ax.text(-4.0, y, title_txt, ha="right", va="center", fontsize=fontsize,
-                    clip_on=False).set_gid(f"{row}:title")
+def _model_ranges(model) -> tuple[dict, dict[str, str]]:
+    """Plotted range and kind of every design column of a fitted ``LogisticModel``."""
+    ranges = dict(model.ranges_)
+    kinds: dict[str, str] = {}
+    for spec in model.variables:
+        name, typ = spec["name"], spec.get("type", "continuous")
+        if typ == "categorical":
+            for lv in list(spec.get("levels") or [])[1:]:
+                ranges.setdefault(f"{name}[{lv}]", [0, 1])
+                kinds[f"{name}[{lv}]"] = "binary"
+        elif typ == "binary":
+            ranges.setdefault(name, [0, 1])
+            kinds[name] = "binary"
+        elif typ == "ordinal" and spec.get("levels"):
+            ranges.setdefault(name, [float(v) for v in spec["levels"]])
+            kinds[name] = "ordinal"
+        elif name not in ranges:
+            raise ValueError(f"the model file carries no range for continuous predictor "
+                             f"{name!r} (ranges_ has {sorted(ranges)}); refit the level with "
+                             "the current modelling stage, which records every training range")
+    return ranges, kinds
 
-        y = 0.0
-        # Points axis: labelled every 10, minor ticks every 5
-        major = np.arange(0, 101, 10.0)
-        axis_row(y, "points", "Points", major, [_fmt(v) for v in major],
-                 minor_xs=np.arange(5, 100, 10.0), thin=False)
-        # predictor axes
-        for pr in drawn:
-            y -= 1.0
-            scale = 100.0 * pr.beta / self.max_span
-            minor = np.array([])
-            if pr.levels:
-                vals = np.asarray(pr.levels)
-                texts = list(pr.level_labels)
-            else:
-                vals = _continuous_ticks(pr.lo, pr.hi, scale, pr.x0, text_width, gap)
-                texts = [_fmt(v) for v in vals]
-                minor = _minor_ticks(vals, pr.lo, pr.hi, scale)
-            xs = scale * (vals - pr.x0)
-            axis_row(y, pr.name, pr.label, xs, texts, minor_xs=scale * (minor - pr.x0),
-                     line_from=scale * (pr.lo - pr.x0) if not pr.levels else None,
-                     line_to=scale * (pr.hi - pr.x0) if not pr.levels else None)
-        # total points axis, rescaled to the 0-100 width
-        y -= 1.0
-        tot_vals = _nice_ticks(0.0, self.max_total_points, 10)
-        tot_max = float(tot_vals[-1])
-        if tot_max < self.max_total_points - 1e-9:
-            step = tot_vals[1] - tot_vals[0]
-            tot_vals = np.append(tot_vals, tot_max + step)
-            tot_max = float(tot_vals[-1])
-        tscale = 100.0 / tot_max
-        axis_row(y, "total_points", "Total Points", tot_vals * tscale, [_fmt(v) for v in tot_vals])
-        # linear predictor axis
-        if show_lp:
-            y -= 1.0
-            lp_lo, lp_hi = self.lp0, self.linear_predictor_from_points(self.max_total_points)
-            lp_vals = _nice_ticks(lp_lo, lp_hi, 8)
-            lp_x = (lp_vals - self.lp0) * 100.0 / self.max_span * tscale
-            axis_row(y, "linear_predictor", "Linear Predictor", lp_x, [_fmt(v) for v in lp_vals],
-                     line_from=0.0, line_to=self.max_total_points * tscale)
-        # risk axis
-        y -= 1.0
-        rt = np.asarray([r for r in risk_ticks if 0 < r < 1], dtype=float)
-        t_of_r = (np.log(rt / (1 - rt)) - self.lp0) * 100.0 / self.max_span
-        keep = (t_of_r >= -1e-9) & (t_of_r <= self.max_total_points + 1e-9)
-        if keep.sum() == 0:
-            p_lo, p_hi = self.probability_from_points(np.array([0.0, self.max_total_points]))
-            logger.warning("no risk tick within the achievable risk %.4g .. %.4g; using round "
-                           "values inside that range", p_lo, p_hi)
-            rt = _nice_ticks(float(p_lo), float(p_hi), 4)
-            rt = rt[(rt > 0) & (rt < 1)]
-            t_of_r = (np.log(rt / (1 - rt)) - self.lp0) * 100.0 / self.max_span
-            keep = np.ones(rt.size, dtype=bool)
-        axis_row(y, "risk", risk_label, t_of_r[keep] * tscale,
-                 [_fmt(v) for v in np.round(rt[keep], 6)])
-        if grid:
-            for x in major:
-                ax.plot([x, x], [y, 0.0], color="0.85", lw=0.5, zorder=0, clip_on=False)
-        if title:
-            ax.set_title(title, fontsize=fontsize + 1, loc="left")
-        return fig
+
+def _binary_levels(name: str, rng):
+    """Readable levels of 0/1 predictors: ER/PR/HER2 negative/positive, dummies no/yes."""
+    if not (isinstance(rng, (list, tuple)) and [float(v) for v in rng] == [0.0, 1.0]):
+        return rng
+    if name in ("er", "pr", "her2"):
+        return dict(_STATUS_LEVELS)
+    if name.endswith("]"):  # a level of a categorical variable
+        return {0: "no", 1: "yes"}
+    return rng
+
+
+def _dummy_label(name: str) -> str:
+    """``subtype[luminal_b]`` -> ``Subtype: luminal B``; other names with spaces for ``_``."""
+    if name.endswith("]") and "[" in name:
+        var, value = name[:-1].split("[", 1)
+        var_label = PREDICTOR_LABELS.get(var, var.replace("_", " ").capitalize())
+        return f"{var_label}: {_LEVEL_LABELS.get(value, value.replace('_', ' '))}"
+    return name.replace("_", " ")

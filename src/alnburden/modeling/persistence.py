@@ -25,6 +25,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from alnburden.io.jsonable import to_jsonable
 from alnburden.modeling.learners import learner_libraries
 
 logger = logging.getLogger(__name__)
@@ -77,30 +78,15 @@ def load_model(path: str | Path):
     return joblib.load(path)
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return v if np.isfinite(v) else None
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
 def write_model_card(card: dict, path: str | Path) -> Path:
-    """Write the model card as JSON (sorted keys, 2-space indent, trailing newline)."""
+    """Write the model card as JSON (sorted keys, 2-space indent, trailing newline).
+
+    Values go through :func:`alnburden.io.jsonable.to_jsonable` (numpy scalars and arrays
+    become plain numbers and lists, NaN becomes null).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_jsonable(card), indent=2, sort_keys=True) + "\n")
+    path.write_text(json.dumps(to_jsonable(card), indent=2, sort_keys=True) + "\n")
     return path
 
 

@@ -8,7 +8,8 @@ cross-validation fold and never sees a test row:
    comes from ``results/features/icc.csv``, column ``kept``);
 1b. :class:`~sklearn.impute.SimpleImputer` (training medians; a no-op on complete features);
 2. :class:`~sklearn.preprocessing.StandardScaler` (z-scores with training mean and SD);
-3. :class:`VarianceFilter` drops (near-)constant features;
+3. :class:`~sklearn.feature_selection.VarianceThreshold` drops the features that were
+   (near-)constant on the training rows (variance <= ``variance_threshold``);
 4. :class:`SpearmanRedundancyFilter` drops, of every pair with Spearman ``|r|`` above the
    threshold, the feature less associated with the label (skipped with
    ``redundancy: none``);
@@ -19,19 +20,21 @@ cross-validation fold and never sees a test row:
 
 Every selector is a :class:`~sklearn.feature_selection.SelectorMixin`, so
 ``get_feature_names_out`` and ``set_output(transform="pandas")`` work through the Pipeline.
+The config's ``selection`` section is read over the schema's defaults
+(:func:`alnburden.schemas.with_defaults`). The LASSO figures are drawn from a saved model by
+:mod:`alnburden.figures.selection`; this module computes only.
 """
 
 from __future__ import annotations
 
 import logging
 from numbers import Integral
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator
-from sklearn.feature_selection import SelectorMixin, mutual_info_classif
+from sklearn.feature_selection import SelectorMixin, VarianceThreshold, mutual_info_classif
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
@@ -40,11 +43,13 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from alnburden.schemas import with_defaults
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["IccFilter", "VarianceFilter", "SpearmanRedundancyFilter", "MRMRSelector",
-           "LassoSelector", "build_selection", "icc_keep_list", "plot_lasso_path",
-           "plot_lasso_cv"]
+__all__ = ["IccFilter", "SpearmanRedundancyFilter", "MRMRSelector", "LassoSelector",
+           "build_selection", "lasso_step", "icc_keep_list"]
+
 
 def icc_keep_list(icc: pd.DataFrame | None) -> list[str] | None:
     """Features kept by the robustness analysis, from the ``icc.csv`` table.
@@ -135,43 +140,6 @@ class IccFilter(_SupportSelector):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
-
-
-class VarianceFilter(SelectorMixin, BaseEstimator):
-    """Drop features whose training variance is at or below ``threshold``.
-
-    Placed after the scaler, it removes the features that were constant on the training
-    rows (z-scored variance 0); any other feature has z-scored variance 1.
-
-    Parameters
-    ----------
-    threshold : float, default=1e-8
-        Features with variance <= threshold are dropped (variance in squared units of X).
-
-    Attributes
-    ----------
-    variances_ : ndarray of shape (n_features_in_,)
-        Training variance of each feature (ddof 0).
-    """
-
-    def __init__(self, threshold: float = 1e-8) -> None:
-        self.threshold = threshold
-
-    def fit(self, X, y=None):
-        """Compute the training variances; ``y`` is ignored."""
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
-        if self.threshold < 0:
-            raise ValueError(f"VarianceFilter threshold={self.threshold} must be >= 0")
-        self.variances_ = np.var(X, axis=0)
-        if not (self.variances_ > self.threshold).any():
-            raise ValueError(f"VarianceFilter: no feature has variance above {self.threshold} "
-                             f"on the {X.shape[0]} training rows; lower the threshold or check "
-                             "the features")
-        return self
-
-    def _get_support_mask(self):
-        check_is_fitted(self, "variances_")
-        return self.variances_ > self.threshold
 
 
 def _auc(y: np.ndarray, score: np.ndarray) -> float:
@@ -379,18 +347,37 @@ class LassoSelector(_SupportSelector):
 
     def fit(self, X, y):
         """Choose C by stratified CV, fit the path on all rows, keep the non-zero features."""
+        X, y = self._check_binary(X, y)
+        self.Cs_ = self._grid(X, y)
+        self._cross_validate(X, y)
+        i = self._choose_C()
+        self._fit_path(X, y)
+        self.coef_ = self.coef_path_[i].copy()
+        self.fallback_ = not np.any(self.coef_ != 0)
+        self.support_ = self._single_best(X, y) if self.fallback_ else self.coef_ != 0
+        logger.info("LassoSelector: C=%.4g (best %.4g, 1-SE %.4g), %d feature(s) kept",
+                    self.C_, self.C_best_, self.C_1se_, self.support_.sum())
+        return self
+
+    def _check_binary(self, X, y) -> tuple[np.ndarray, np.ndarray]:
+        """Validated ``X`` and ``y`` recoded to 0/1 (the larger class label is 1)."""
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
         check_classification_targets(y)
         if type_of_target(y) != "binary":
             raise ValueError(f"LassoSelector needs a binary label; got {type_of_target(y)} "
                              f"with classes {np.unique(y).tolist()}")
-        y = (y == np.unique(y)[1]).astype(int)
+        return X, (y == np.unique(y)[1]).astype(int)
+
+    def _grid(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The C grid: ``Cs`` log-spaced from glmnet's lambda_max, or the given values."""
         if isinstance(self.Cs, Integral):
             grad = np.abs(X.T @ (y - y.mean())).max()
             c_min = 1.0 / grad if grad > 0 else 1.0
-            self.Cs_ = c_min * np.logspace(0, 2, int(self.Cs))
-        else:
-            self.Cs_ = np.sort(np.asarray(self.Cs, dtype=float))
+            return c_min * np.logspace(0, 2, int(self.Cs))
+        return np.sort(np.asarray(self.Cs, dtype=float))
+
+    def _cross_validate(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Deviance and AUC of every validation fold at every C (``cv_scores_``, mean, SE)."""
         n_min = int(np.bincount(y).min())
         n_folds = min(int(self.cv), n_min)
         if n_folds < 2:
@@ -409,12 +396,19 @@ class LassoSelector(_SupportSelector):
         self.cv_mean_ = {k: v.mean(axis=0) for k, v in self.cv_scores_.items()}
         self.cv_se_ = {k: v.std(axis=0, ddof=1) / np.sqrt(n_folds)
                        for k, v in self.cv_scores_.items()}
+
+    def _choose_C(self) -> int:
+        """Set ``C_best_``, ``C_1se_`` and ``C_`` from the CV deviance; index of ``C_``."""
         mean, se = self.cv_mean_["deviance"], self.cv_se_["deviance"]
         i_best = int(np.argmin(mean))
         i_1se = int(np.flatnonzero(mean <= mean[i_best] + se[i_best])[0])
         self.C_best_, self.C_1se_ = float(self.Cs_[i_best]), float(self.Cs_[i_1se])
         i = i_1se if self.one_se else i_best
         self.C_ = float(self.Cs_[i])
+        return i
+
+    def _fit_path(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Coefficients and intercepts on all rows at every C (``coef_path_``, ``n_iter_``)."""
         path, icpt = np.zeros((len(self.Cs_), X.shape[1])), np.zeros(len(self.Cs_))
         n_iter = 0
         for c, C in enumerate(self.Cs_):
@@ -423,25 +417,22 @@ class LassoSelector(_SupportSelector):
             n_iter = max(n_iter, int(np.max(m.n_iter_)))
         self.n_iter_ = n_iter
         self.coef_path_, self.intercept_path_ = path, icpt
-        self.coef_ = path[i].copy()
-        self.fallback_ = not np.any(self.coef_ != 0)
-        if self.fallback_:
-            entered = np.flatnonzero((path != 0).any(axis=1))
-            if entered.size:
-                first = entered[0]
-                j = int(np.argmax(np.abs(path[first])))
-                self.coef_[j] = path[first, j]
-            else:
-                j = int(np.argmax(_auc_relevance(X, y)))
-            self.support_ = np.zeros(X.shape[1], dtype=bool)
-            self.support_[j] = True
-            logger.warning("LassoSelector: no coefficient survives at C=%.4g; kept the single "
-                           "best feature (column %d)", self.C_, j)
+
+    def _single_best(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Support of the one feature kept when no coefficient survives (see ``fallback_``)."""
+        path = self.coef_path_
+        entered = np.flatnonzero((path != 0).any(axis=1))
+        if entered.size:
+            first = entered[0]
+            j = int(np.argmax(np.abs(path[first])))
+            self.coef_[j] = path[first, j]
         else:
-            self.support_ = self.coef_ != 0
-        logger.info("LassoSelector: C=%.4g (best %.4g, 1-SE %.4g), %d feature(s) kept",
-                    self.C_, self.C_best_, self.C_1se_, self.support_.sum())
-        return self
+            j = int(np.argmax(_auc_relevance(X, y)))
+        support = np.zeros(X.shape[1], dtype=bool)
+        support[j] = True
+        logger.warning("LassoSelector: no coefficient survives at C=%.4g; kept the single "
+                       "best feature (column %d)", self.C_, j)
+        return support
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -461,7 +452,7 @@ def build_selection(cfg_selection: dict, icc_keep: list[str] | None,
     cfg_selection
         The config's ``selection`` section (keys ``variance_threshold``, ``redundancy``,
         ``redundancy_threshold``, ``mrmr_k``, ``lasso_cv_folds``, ``lasso_one_se``; missing
-        keys take the schema defaults).
+        keys take the schema's defaults).
     icc_keep
         Robust feature names (:func:`icc_keep_list`), or None to skip the ICC filter.
     random_state
@@ -475,12 +466,11 @@ def build_selection(cfg_selection: dict, icc_keep: list[str] | None,
         for a degenerate ROI) with the training median and drops features missing on every
         training row; with complete features it changes nothing.
     """
-    cfg = {"variance_threshold": 1e-8, "redundancy": "spearman", "redundancy_threshold": 0.9,
-           "mrmr_k": 0, "lasso_cv_folds": 5, "lasso_one_se": False, **(cfg_selection or {})}
+    cfg = with_defaults("selection", cfg_selection)
     steps = [("icc", IccFilter(keep=None if icc_keep is None else list(icc_keep))),
              ("impute", SimpleImputer(strategy="median")),
              ("scale", StandardScaler()),
-             ("variance", VarianceFilter(threshold=float(cfg["variance_threshold"])))]
+             ("variance", VarianceThreshold(threshold=float(cfg["variance_threshold"])))]
     if cfg["redundancy"] == "spearman":
         steps.append(("redundancy", SpearmanRedundancyFilter(
             threshold=float(cfg["redundancy_threshold"]))))
@@ -494,96 +484,26 @@ def build_selection(cfg_selection: dict, icc_keep: list[str] | None,
     return Pipeline(steps)
 
 
-def _lasso_names(selector: LassoSelector, feature_names) -> np.ndarray:
-    if feature_names is None:
-        feature_names = getattr(selector, "feature_names_in_", None)
-    if feature_names is None:
-        feature_names = [f"x{j}" for j in range(selector.n_features_in_)]
-    return np.asarray(feature_names, dtype=str)
 
-
-def plot_lasso_path(selector: LassoSelector, path: str | Path, feature_names=None,
-                    max_labels: int = 10) -> list[Path]:
-    """Coefficient path of the LASSO over log10(C), vertical line at the chosen C.
+def lasso_step(selection: Pipeline) -> tuple[LassoSelector, np.ndarray]:
+    """The fitted LASSO of a selection Pipeline and the names of the features it was given.
 
     Parameters
     ----------
-    selector
-        A fitted :class:`LassoSelector`.
-    path
-        Output stem (``<stem>.pdf`` and ``<stem>.png`` at 300 dpi are written).
-    feature_names
-        Names of the LASSO's input columns (e.g. from the preceding Pipeline steps'
-        ``get_feature_names_out``); the kept features are labelled in the legend.
-    max_labels
-        At most this many kept features are named in the legend (largest ``|coef|``).
+    selection
+        A fitted Pipeline of :func:`build_selection` (the ``selection`` step of a saved
+        radiomics model).
+
+    Returns
+    -------
+    lasso : LassoSelector
+        The last step.
+    names : ndarray of str, shape (lasso.n_features_in_,)
+        Its input features (the output of the steps before it).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from alnburden.figures.style import save_figure
-    from alnburden.figures.plots import figure_style
-
-    check_is_fitted(selector, "coef_path_")
-    names = _lasso_names(selector, feature_names)
-    logc = np.log10(selector.Cs_)
-    with figure_style():
-        fig, ax = plt.subplots(figsize=(6.5, 4.5))
-        ever = np.flatnonzero((selector.coef_path_ != 0).any(axis=0))
-        kept = np.flatnonzero(selector.support_)
-        labelled = kept[np.argsort(-np.abs(selector.coef_[kept]), kind="stable")][:max_labels]
-        for j in ever:
-            if j in labelled:
-                ax.plot(logc, selector.coef_path_[:, j], lw=1.4, label=names[j])
-            else:
-                ax.plot(logc, selector.coef_path_[:, j], lw=0.6, color="0.7")
-        ax.axvline(np.log10(selector.C_), color="k", ls="--", lw=1,
-                   label=f"chosen C = {selector.C_:.3g}")
-        if selector.C_1se_ != selector.C_:
-            ax.axvline(np.log10(selector.C_1se_), color="k", ls=":", lw=1,
-                       label=f"1-SE C = {selector.C_1se_:.3g}")
-        ax.axhline(0, color="0.4", lw=0.5)
-        ax.set_xlabel("log10(C)   (C = 1 / lambda, inverse L1 penalty)")
-        ax.set_ylabel("Coefficient (per SD of the feature)")
-        ax.set_title(f"LASSO coefficient path ({selector.support_.sum()} feature(s) kept)")
-        if len(ax.get_legend_handles_labels()[0]):
-            ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-        return save_figure(fig, path)
-
-
-def plot_lasso_cv(selector: LassoSelector, path: str | Path) -> list[Path]:
-    """Cross-validated deviance and AUC (mean +- SE over folds) over log10(C).
-
-    Vertical lines mark the C of minimum deviance, the 1-SE C and the chosen C.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from alnburden.figures.style import save_figure
-    from alnburden.figures.plots import figure_style
-
-    check_is_fitted(selector, "cv_scores_")
-    logc = np.log10(selector.Cs_)
-    with figure_style():
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-        for ax, key, label in zip(axes, ["deviance", "auc"],
-                                  ["CV binomial deviance (-2 log-lik / patient)", "CV ROC AUC"]):
-            ax.errorbar(logc, selector.cv_mean_[key], yerr=selector.cv_se_[key], fmt="o-", ms=3,
-                        color="tab:red" if key == "deviance" else "tab:blue", ecolor="0.5",
-                        capsize=2, lw=1)
-            ax.axvline(np.log10(selector.C_best_), color="k", ls="--", lw=1,
-                       label=f"min deviance C = {selector.C_best_:.3g}")
-            ax.axvline(np.log10(selector.C_1se_), color="k", ls=":", lw=1,
-                       label=f"1-SE C = {selector.C_1se_:.3g}")
-            ax.axvline(np.log10(selector.C_), color="tab:green", lw=3, alpha=0.45, zorder=1,
-                       label=f"chosen C = {selector.C_:.3g}")  # under the black lines
-            ax.set_xlabel("log10(C)   (C = 1 / lambda)")
-            ax.set_ylabel(label)
-            ax.legend(fontsize=7)
-        fig.suptitle(f"LASSO penalty chosen by {selector.cv_scores_['deviance'].shape[0]}-fold CV")
-        fig.tight_layout()
-        return save_figure(fig, path)
+    lasso = selection[-1]
+    if not isinstance(lasso, LassoSelector):
+        raise ValueError(f"the selection Pipeline ends in {type(lasso).__name__}, not a "
+                         "LassoSelector; pass the 'selection' step of a radiomics model "
+                         "written by fit_level")
+    return lasso, selection[:-1].get_feature_names_out()

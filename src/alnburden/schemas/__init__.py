@@ -31,6 +31,15 @@ def load_schema(name: str) -> dict:
                                 f"{CONFIG_SCHEMA!r} or {MANIFEST_SCHEMA!r}") from None
 
 
+def config_default(key: str):
+    """Default of the top-level config key ``key`` (e.g. ``"seed"``), from the config schema."""
+    props = _load(CONFIG_SCHEMA)["properties"]
+    if "default" not in props.get(key, {}):
+        raise KeyError(f"config schema gives no default for {key!r}; keys with one: "
+                       f"{sorted(k for k, v in props.items() if 'default' in v)}")
+    return copy.deepcopy(props[key]["default"])
+
+
 def section_defaults(section: str) -> dict:
     """Defaults of the config section ``section`` (e.g. ``"models"``), from the config schema.
 

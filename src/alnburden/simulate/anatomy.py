@@ -104,7 +104,8 @@ def reflectivity(rng: np.random.Generator, shape: tuple[int, int], spacing_mm: f
     Parameters
     ----------
     rng
-        Image random stream (consumed in a fixed order).
+        Image random stream (consumed in a fixed order: interfaces, fat, gland, muscle,
+        fascia, deep tissue).
     shape
         Image shape (rows = depth, columns = lateral), pixels.
     spacing_mm
@@ -112,20 +113,11 @@ def reflectivity(rng: np.random.Generator, shape: tuple[int, int], spacing_mm: f
     layout
         Layer depths, mm.
     """
-    h, w = shape
+    h, _ = shape
     s = spacing_mm
     y = (np.arange(h) * s)[:, None]  # depth, mm
     mm = 1.0 / s  # pixels per mm
-    tilt = rng.uniform(-0.06, 0.06) * (np.arange(w) - w / 2) * s  # gentle slope of layers
-
-    def interface(depth, amp_mm, corr_mm):
-        return depth + tilt + amp_mm * smooth_curve(rng, w, corr_mm * mm)
-
-    skin_b = interface(layout.skin, 0.15, 15.0)
-    fat_b = interface(layout.fat, 1.2, 10.0)
-    gland_b = interface(layout.gland, 1.6, 12.0)
-    retro_b = gland_b + (layout.retro - layout.gland) * (1 + 0.3 * smooth_curve(rng, w, 20 * mm))
-    muscle_b = retro_b + (layout.muscle - layout.retro) * (1 + 0.15 * smooth_curve(rng, w, 25 * mm))
+    skin_b, fat_b, gland_b, retro_b, muscle_b = _interfaces(rng, shape[1], s, layout)
 
     def soft(b, width_mm=0.35):  # 0 above interface b, 1 below
         return 1.0 / (1.0 + np.exp(-(y - b[None, :]) / width_mm))
@@ -141,26 +133,9 @@ def reflectivity(rng: np.random.Generator, shape: tuple[int, int], spacing_mm: f
     dist_top = y / layout.skin
     skin = SKIN * (0.55 + 0.45 * np.cos(2 * np.pi * np.clip(dist_top, 0, 1)) ** 2)
     skin = np.broadcast_to(skin, shape)
-
-    # fat: hypoechoic lobules separated by thin echogenic septa (Cooper's ligaments)
-    f1 = smooth_field(rng, shape, (2.5 * mm, 5.0 * mm))
-    septa = np.exp(-(f1 / 0.22) ** 2)
-    fat = FAT * (1.0 + 0.25 * smooth_field(rng, shape, (1.0 * mm, 2.0 * mm))) + 0.75 * septa
-
-    # gland: bright, heterogeneous, laterally elongated striations, hypoechoic fat islands
-    g1 = smooth_field(rng, shape, (0.6 * mm, 3.0 * mm))
-    g2 = smooth_field(rng, shape, (2.0 * mm, 5.0 * mm))
-    islands = 1.0 / (1.0 + np.exp(-(g2 - 0.9) / 0.15))
-    walls = np.exp(-((g2 - 0.2) / 0.1) ** 2)  # thin bright curvilinear echoes (duct walls)
-    gland = np.exp(0.45 * g1) * (1.0 - 0.7 * islands) + 0.36 * walls
-
-    # pectoral muscle: striations (fibres) oblique to the skin, bright fascia
-    ang = rng.uniform(-0.25, 0.05)
-    xx = (np.arange(w) * s)[None, :]
-    period = rng.uniform(1.2, 2.0)
-    phase = (y * np.cos(ang) + xx * np.sin(ang)) * 2 * np.pi / period
-    phase = phase + 1.5 * smooth_field(rng, shape, (2.0 * mm, 8.0 * mm))
-    muscle = MUSCLE * (0.7 + 1.3 * np.clip(np.sin(phase), 0, 1) ** 6)
+    fat = _fat(rng, shape, mm)
+    gland = _gland(rng, shape, mm)
+    muscle = _muscle(rng, shape, y, s)
     fascia = FASCIA * (np.exp(-((y - retro_b[None, :]) / 0.3) ** 2)
                        + np.exp(-((y - muscle_b[None, :]) / 0.3) ** 2))
     fascia *= np.exp(0.5 * smooth_field(rng, shape, (1.0 * mm, 4.0 * mm)))
@@ -169,6 +144,55 @@ def reflectivity(rng: np.random.Generator, shape: tuple[int, int], spacing_mm: f
     amp = (w_skin * skin + w_fat * fat + w_gland * gland + w_retro * FAT * 1.2
            + w_muscle * muscle + w_deep * deep + fascia * (1 - w_skin))
     return np.clip(amp, 0.02, None)
+
+
+def _interfaces(rng: np.random.Generator, w: int, s: float,
+                layout: Layout) -> tuple[np.ndarray, ...]:
+    """Depth (mm) of the skin/fat, fat/gland, gland/retromammary, retromammary/muscle and
+    muscle/deep interfaces at each of the ``w`` columns: gently sloped, wavy lines."""
+    mm = 1.0 / s
+    tilt = rng.uniform(-0.06, 0.06) * (np.arange(w) - w / 2) * s  # gentle slope of layers
+
+    def interface(depth, amp_mm, corr_mm):
+        return depth + tilt + amp_mm * smooth_curve(rng, w, corr_mm * mm)
+
+    skin_b = interface(layout.skin, 0.15, 15.0)
+    fat_b = interface(layout.fat, 1.2, 10.0)
+    gland_b = interface(layout.gland, 1.6, 12.0)
+    retro_b = gland_b + (layout.retro - layout.gland) * (1 + 0.3 * smooth_curve(rng, w, 20 * mm))
+    muscle_b = retro_b + (layout.muscle - layout.retro) * (1 + 0.15 * smooth_curve(rng, w, 25 * mm))
+    return skin_b, fat_b, gland_b, retro_b, muscle_b
+
+
+def _fat(rng: np.random.Generator, shape: tuple[int, int], mm: float) -> np.ndarray:
+    """Fat: hypoechoic lobules separated by thin echogenic septa (Cooper's ligaments);
+    ``mm`` is pixels per mm."""
+    f1 = smooth_field(rng, shape, (2.5 * mm, 5.0 * mm))
+    septa = np.exp(-(f1 / 0.22) ** 2)
+    return FAT * (1.0 + 0.25 * smooth_field(rng, shape, (1.0 * mm, 2.0 * mm))) + 0.75 * septa
+
+
+def _gland(rng: np.random.Generator, shape: tuple[int, int], mm: float) -> np.ndarray:
+    """Fibroglandular tissue: bright, heterogeneous, laterally elongated striations with
+    hypoechoic fat islands and thin bright duct walls; ``mm`` is pixels per mm."""
+    g1 = smooth_field(rng, shape, (0.6 * mm, 3.0 * mm))
+    g2 = smooth_field(rng, shape, (2.0 * mm, 5.0 * mm))
+    islands = 1.0 / (1.0 + np.exp(-(g2 - 0.9) / 0.15))
+    walls = np.exp(-((g2 - 0.2) / 0.1) ** 2)  # thin bright curvilinear echoes (duct walls)
+    return np.exp(0.45 * g1) * (1.0 - 0.7 * islands) + 0.36 * walls
+
+
+def _muscle(rng: np.random.Generator, shape: tuple[int, int], y: np.ndarray,
+            s: float) -> np.ndarray:
+    """Pectoral muscle: fibre striations oblique to the skin (``y``: depth column, mm;
+    ``s``: pixel spacing, mm)."""
+    mm = 1.0 / s
+    ang = rng.uniform(-0.25, 0.05)
+    xx = (np.arange(shape[1]) * s)[None, :]
+    period = rng.uniform(1.2, 2.0)
+    phase = (y * np.cos(ang) + xx * np.sin(ang)) * 2 * np.pi / period
+    phase = phase + 1.5 * smooth_field(rng, shape, (2.0 * mm, 8.0 * mm))
+    return MUSCLE * (0.7 + 1.3 * np.clip(np.sin(phase), 0, 1) ** 6)
 
 
 def speckle(rng: np.random.Generator, amplitude: np.ndarray, spacing_mm: float,

@@ -1,10 +1,9 @@
-"""Write a whole in-silico cohort (manifest, images, masks, truth) and show examples."""
+"""Write a whole in-silico cohort: manifest, images, masks, truth and settings."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -162,23 +161,7 @@ def simulate_cohort(out_dir: str | Path, n_patients: int = 583, seed: int = 2026
     n = len(tab)
     ids = tab["patient_id"].tolist()
     out = Path(out_dir)
-    (out / "images").mkdir(parents=True, exist_ok=True)
-    (out / "masks").mkdir(parents=True, exist_ok=True)
-
-    def render(i: int):
-        r = render_patient(seed, i, float(tab["latent"].iat[i]),
-                           float(tab["tumor_size_mm"].iat[i]), eff, IMAGE_SHAPE)
-        _check_mask(r.mask, ids[i])
-        _write_png(r.image, out / "images" / f"{ids[i]}.png")
-        _write_png(r.mask.astype(np.uint8) * 255, out / "masks" / f"{ids[i]}.png")
-        return r.spacing_mm, r.lesion_area_mm2, r.traits.to_dict()
-
-    logger.info("rendering %d images into %s (n_jobs=%d)", n, out, n_jobs)
-    if n_jobs == 1:
-        rendered = [render(i) for i in range(n)]
-    else:
-        from joblib import Parallel, delayed
-        rendered = Parallel(n_jobs=n_jobs)(delayed(render)(i) for i in range(n))
+    rendered = _render_images(out, tab, seed, eff, n_jobs)
 
     manifest = tab.assign(
         image=[f"images/{p}.png" for p in ids], mask=[f"masks/{p}.png" for p in ids],
@@ -205,6 +188,35 @@ def simulate_cohort(out_dir: str | Path, n_patients: int = 583, seed: int = 2026
     logger.info("cohort: %d patients, N+ %.1f %%, N>=3 among N+ %.1f %%", n,
                 100 * pos.mean(), 100 * (nodes[pos] >= 3).mean() if pos.any() else float("nan"))
     return manifest_path
+
+
+def _render_images(out: Path, tab: pd.DataFrame, seed: int, eff: EffectSizes,
+                   n_jobs: int) -> list[tuple[float, float, dict]]:
+    """Render every patient of ``tab`` into ``out/images`` and ``out/masks`` (PNG).
+
+    Returns
+    -------
+    list of (float, float, dict)
+        Per patient, in ``tab``'s order: pixel spacing (mm), lesion area (mm2), traits.
+    """
+    ids = tab["patient_id"].tolist()
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    (out / "masks").mkdir(parents=True, exist_ok=True)
+
+    def render(i: int):
+        r = render_patient(seed, i, float(tab["latent"].iat[i]),
+                           float(tab["tumor_size_mm"].iat[i]), eff, IMAGE_SHAPE)
+        _check_mask(r.mask, ids[i])
+        _write_png(r.image, out / "images" / f"{ids[i]}.png")
+        _write_png(r.mask.astype(np.uint8) * 255, out / "masks" / f"{ids[i]}.png")
+        return r.spacing_mm, r.lesion_area_mm2, r.traits.to_dict()
+
+    logger.info("rendering %d images into %s (n_jobs=%d)", len(ids), out, n_jobs)
+    if n_jobs == 1:
+        return [render(i) for i in range(len(ids))]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs)(delayed(render)(i) for i in range(len(ids)))
 
 
 def _check_mask(mask: np.ndarray, pid: str) -> None:

@@ -41,7 +41,6 @@ or one at a time:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import sys
 import tempfile
@@ -53,16 +52,18 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
-from alnburden.extraction.features import RadiomicsExtractor
-from alnburden.io import write_table
+from alnburden.datasets.busbra import ASSUMED_SPACING_MM
+from alnburden.extraction.extractor import RadiomicsExtractor, params_sha256
 from alnburden.extraction.regions import region_masks
 from alnburden.extraction.robustness import extract_perturbed, patient_rng, perturb_masks
+from alnburden.io import write_table
+from alnburden.simulate.image import render_patient
+from alnburden.tools.runs import ROOT, rule_breakdown
+from alnburden.tools.scaling import bench_scaling, time_study
 
 logger = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[3]
 BUSBRA_DEFAULT = ROOT.parent / "shared" / "data" / "busbra"
-BUSBRA_SPACING_MM = 0.1
 SEED = 2026
 
 
@@ -70,25 +71,6 @@ SEED = 2026
 def _write_png(path: Path, arr: np.ndarray) -> str:
     sitk.WriteImage(sitk.GetImageFromArray(np.asarray(arr, dtype=np.uint8)), str(path))
     return str(path)
-
-
-def synthetic_lesion(rng: np.random.Generator, shape=(288, 360)) -> tuple[np.ndarray, np.ndarray]:
-    """Speckle-like background with an irregular hypoechoic blob (uint8 image, bool mask)."""
-    from scipy import ndimage
-
-    h, w = shape
-    rr, cc = np.mgrid[:h, :w]
-    cy, cx = rng.uniform(0.35, 0.65) * h, rng.uniform(0.35, 0.65) * w
-    theta = np.arctan2(rr - cy, cc - cx)
-    radius = rng.uniform(25, 60) * (1 + sum(rng.uniform(0, 0.12) * np.cos(k * theta + rng.uniform(0, 6.3))
-                                            for k in range(2, 7)))
-    mask = np.hypot(rr - cy, cc - cx) <= radius
-    speckle = np.abs(ndimage.gaussian_filter(rng.normal(size=shape), 1.0)
-                     + 1j * ndimage.gaussian_filter(rng.normal(size=shape), 1.0))
-    tissue = 0.6 + 0.4 * ndimage.gaussian_filter(rng.normal(size=shape), 12) * 8
-    img = speckle * np.clip(tissue, 0.2, None) * np.where(mask, 0.35, 1.0)
-    img = 255 * np.log1p(20 * img / img.max()) / np.log1p(20)
-    return np.clip(img, 0, 255).astype(np.uint8), mask
 
 
 def make_images(source: str, n: int, folder: Path, busbra: Path = BUSBRA_DEFAULT) -> pd.DataFrame:
@@ -101,27 +83,18 @@ def make_images(source: str, n: int, folder: Path, busbra: Path = BUSBRA_DEFAULT
         for p in images:
             mask = busbra / "Masks" / p.name.replace("bus_", "mask_")
             rows.append({"patient_id": p.stem, "image": str(p), "mask": str(mask),
-                         "pixel_spacing_mm": BUSBRA_SPACING_MM})
+                         "pixel_spacing_mm": ASSUMED_SPACING_MM})
         return pd.DataFrame(rows)
     if source != "insilico":
         raise ValueError(f"source {source!r} is unknown; use insilico or busbra")
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
-    try:
-        from alnburden.simulate.image import render_patient
-    except ImportError:  # simulator not available: synthetic lesions
-        render_patient = None
     for i in range(n):
         pid = f"S{i:04d}"
-        if render_patient is not None:
-            r = render_patient(SEED, i, float(rng.normal()), float(rng.uniform(10, 35)))
-            img, mask, spacing = r.image, r.mask, r.spacing_mm
-        else:
-            img, mask = synthetic_lesion(rng)
-            spacing = 0.15
-        rows.append({"patient_id": pid, "image": _write_png(folder / f"{pid}.png", img),
-                     "mask": _write_png(folder / f"{pid}_mask.png", np.asarray(mask) * 255),
-                     "pixel_spacing_mm": spacing})
+        r = render_patient(SEED, i, float(rng.normal()), float(rng.uniform(10, 35)))
+        rows.append({"patient_id": pid, "image": _write_png(folder / f"{pid}.png", r.image),
+                     "mask": _write_png(folder / f"{pid}_mask.png", np.asarray(r.mask) * 255),
+                     "pixel_spacing_mm": r.spacing_mm})
     return pd.DataFrame(rows)
 
 
@@ -136,7 +109,7 @@ def _init(params: str, peritumoral: tuple, n_perturbations: int) -> None:
     logging.getLogger("radiomics").setLevel(logging.ERROR)
     from radiomics import featureextractor
 
-    _STATE.update(params=params, peritumoral=peritumoral, n=n_perturbations,
+    _STATE.update(peritumoral=peritumoral, n=n_perturbations,
                   shared=RadiomicsExtractor(params, peritumoral),
                   shared_stock=RadiomicsExtractor(params, peritumoral, fast_glcm=False),
                   plain=featureextractor.RadiomicsFeatureExtractor(params))
@@ -234,37 +207,11 @@ def bench_extraction(source: str, n: int, cores: int, params: str | Path,
          "speedup_vs_plain": wall["plain"] / wall[method],
          "max_rel_diff_vs_plain": _max_rel_diff(first[method], first["plain"]),
          "pyradiomics_version": radiomics.__version__,
-         "params_sha256": hashlib.sha256(Path(params).read_bytes()).hexdigest()[:12]}
+         "params_sha256": params_sha256(params)[:12]}
         for method in names])
     out_dir = Path(out_dir)
     write_table(out, out_dir / f"extraction_{source}.csv",
                 title=f"Radiomics extraction benchmark ({source})")
-    return out
-
-
-def rule_breakdown(results: str | Path = "results") -> pd.DataFrame:
-    """Per-rule wall and CPU time of a finished run, from Snakemake's ``benchmark:`` files
-    (``results/benchmarks/<rule>.tsv`` or ``<rule>/<wildcards>.tsv``).
-
-    ``wall_s`` is exact. ``cpu_s`` is Snakemake's *sampled* CPU time (``psutil`` polled at
-    intervals), which misses the end of each job: it undercounts short jobs by up to half,
-    so compare rules by ``wall_s``.
-    """
-    bench = Path(results) / "benchmarks"
-    rows = []
-    for tsv in sorted(bench.rglob("*.tsv")):
-        rule = tsv.parent.name if tsv.parent != bench else tsv.stem
-        t = pd.read_csv(tsv, sep="\t")
-        rows.append({"rule": rule, "wall_s": float(t["s"].iloc[-1]),
-                     "cpu_s": float(t["cpu_time"].iloc[-1]), "max_rss_mb": float(t["max_rss"].iloc[-1])})
-    if not rows:
-        raise FileNotFoundError(f"no benchmark files under {bench}: run the workflow first")
-    df = pd.DataFrame(rows)
-    out = df.groupby("rule", sort=False).agg(jobs=("wall_s", "size"), wall_s=("wall_s", "sum"),
-                                             cpu_s=("cpu_s", "sum"), max_rss_mb=("max_rss_mb", "max"))
-    out = out.sort_values("wall_s", ascending=False).reset_index()
-    out.loc[len(out)] = {"rule": "total", "jobs": int(out["jobs"].sum()), "wall_s": out["wall_s"].sum(),
-                         "cpu_s": out["cpu_s"].sum(), "max_rss_mb": out["max_rss_mb"].max()}
     return out
 
 
@@ -286,8 +233,6 @@ def _extraction(args) -> None:
 
 
 def _study(args) -> None:
-    from alnburden.tools.scaling import time_study
-
     row, rules = time_study(args.patients, Path(args.out) / "study", args.cores)
     table = pd.DataFrame([row])
     write_table(table, Path(args.out) / "study.csv", float_format="%.1f",
@@ -297,12 +242,18 @@ def _study(args) -> None:
 
 
 def _scaling(args) -> None:
-    from alnburden.tools.scaling import bench_scaling
-
     _print(bench_scaling(args.sizes, args.cores, args.out), ".3f")
 
 
-def main(argv: list[str] | None = None) -> int:
+def _rules(args) -> None:
+    table = rule_breakdown(args.results)
+    write_table(table, Path(args.results) / "benchmarks" / "rules.csv", float_format="%.1f",
+                title="Per-rule time (sum over jobs) and peak memory")
+    _print(table, ".1f")
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per benchmark (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m alnburden.tools.bench", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     commands = {
@@ -332,15 +283,17 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--sizes", type=int, nargs="+", default=[150, 300, 600, 1200])
     r = sub.add_parser("rules", help="per-rule time and memory of a finished run (benchmark files)")
     r.add_argument("--results", default="results", help="the run's results folder")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry (``python -m alnburden.tools.bench``); returns the exit status."""
+    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("radiomics").setLevel(logging.ERROR)  # per-image chatter
     logging.getLogger("pykwalify").setLevel(logging.WARNING)  # "validation.valid" per params load
     if args.command == "rules":
-        table = rule_breakdown(args.results)
-        write_table(table, Path(args.results) / "benchmarks" / "rules.csv", float_format="%.1f",
-                    title="Per-rule time (sum over jobs) and peak memory")
-        _print(table, ".1f")
+        _rules(args)
     elif args.command == "extraction":
         _extraction(args)
     elif args.command == "study":

@@ -1,7 +1,8 @@
-"""Run the whole workflow, unchanged, into a folder of its own (calibration, benchmarks).
+"""Run the whole workflow, unchanged, into a folder of its own (calibration, benchmarks),
+and read back the per-rule times it recorded.
 
 The tools that measure the study over seeds (:mod:`alnburden.tools.calibrate`) or over cohort
-sizes (:mod:`alnburden.tools.bench`) do not re-implement it: they write a copy of the config
+sizes (:mod:`alnburden.tools.scaling`) do not re-implement it: they write a copy of the config
 with a few keys changed into ``<out_dir>/config.yaml`` and run ``snakemake`` there, so
 what they measure is exactly what ``snakemake --cores N`` does.
 """
@@ -15,6 +16,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -69,3 +71,29 @@ def run_workflow(config: Mapping, out_dir: str | Path, cores: int,
     if proc.returncode != 0:
         raise RuntimeError(f"the workflow failed in {out_dir}; see {log}")
     return wall
+
+
+def rule_breakdown(results: str | Path = "results") -> pd.DataFrame:
+    """Per-rule wall and CPU time of a finished run, from Snakemake's ``benchmark:`` files
+    (``results/benchmarks/<rule>.tsv`` or ``<rule>/<wildcards>.tsv``).
+
+    ``wall_s`` is exact. ``cpu_s`` is Snakemake's *sampled* CPU time (``psutil`` polled at
+    intervals), which misses the end of each job: it undercounts short jobs by up to half,
+    so compare rules by ``wall_s``.
+    """
+    bench = Path(results) / "benchmarks"
+    rows = []
+    for tsv in sorted(bench.rglob("*.tsv")):
+        rule = tsv.parent.name if tsv.parent != bench else tsv.stem
+        t = pd.read_csv(tsv, sep="\t")
+        rows.append({"rule": rule, "wall_s": float(t["s"].iloc[-1]),
+                     "cpu_s": float(t["cpu_time"].iloc[-1]), "max_rss_mb": float(t["max_rss"].iloc[-1])})
+    if not rows:
+        raise FileNotFoundError(f"no benchmark files under {bench}: run the workflow first")
+    df = pd.DataFrame(rows)
+    out = df.groupby("rule", sort=False).agg(jobs=("wall_s", "size"), wall_s=("wall_s", "sum"),
+                                             cpu_s=("cpu_s", "sum"), max_rss_mb=("max_rss_mb", "max"))
+    out = out.sort_values("wall_s", ascending=False).reset_index()
+    out.loc[len(out)] = {"rule": "total", "jobs": int(out["jobs"].sum()), "wall_s": out["wall_s"].sum(),
+                         "cpu_s": out["cpu_s"].sum(), "max_rss_mb": out["max_rss_mb"].max()}
+    return out

@@ -12,7 +12,7 @@ wall time is split into three stages from the files it wrote:
     -> the end of the run (ICC, models, evaluation, figures, report).
 
 Per-rule times come from Snakemake's ``benchmark:`` files
-(:func:`alnburden.tools.bench.rule_breakdown`).
+(:func:`alnburden.tools.runs.rule_breakdown`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pandas as pd
 
 from alnburden.figures.style import save_figure
 from alnburden.io import write_table
-from alnburden.tools.runs import DEFAULT_CONFIG, run_workflow, study_config
+from alnburden.tools.runs import DEFAULT_CONFIG, rule_breakdown, run_workflow, study_config
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +63,6 @@ def time_study(n_patients: int, out_dir: str | Path, cores: int,
         ``n_patients, cores, wall_s, s_per_patient`` and the stages of :func:`stage_times`;
         the per-rule breakdown (also written to ``results/benchmarks/rules.csv``).
     """
-    from alnburden.tools.bench import rule_breakdown
-
     out_dir = Path(out_dir)
     if fresh:
         shutil.rmtree(out_dir / "results", ignore_errors=True)

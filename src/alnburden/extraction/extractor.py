@@ -40,13 +40,13 @@ What is shared, and why the numbers stay EXACTLY those of ``execute``
 
 Feature names: ``<region>_<pyradiomics name>``, e.g. ``intra_original_firstorder_Mean``,
 ``peri3mm_wavelet-LH_glcm_Contrast``; diagnostics are not features and are never returned.
+Shards of a cohort and the feature files are :mod:`alnburden.extraction.shards`.
 """
 
 from __future__ import annotations
 
 import collections
 import hashlib
-import json
 import logging
 import math
 import time
@@ -58,16 +58,14 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
-from alnburden.io.images import apply_component_policy, read_image, read_mask
 from alnburden.extraction.regions import region_masks
+from alnburden.io.images import apply_component_policy, read_image, read_mask
+from alnburden.io.jsonable import to_jsonable
 
 logger = logging.getLogger(__name__)
 
 #: Image types whose filter reads the mask: recomputed for every region, never shared.
 MASK_DEPENDENT_IMAGE_TYPES = frozenset({"LBP3D"})
-
-#: Metadata key of the features' provenance inside the parquet schema.
-PARQUET_METADATA_KEY = b"alnburden"
 
 
 class ExtractionError(RuntimeError):
@@ -95,8 +93,9 @@ def _grid_key(image: sitk.Image) -> tuple:
             tuple(image.GetDirection()))
 
 
-def _params_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def params_sha256(path: str | Path) -> str:
+    """SHA-256 (hex, 64 characters) of the bytes of a pyradiomics params file."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 class RadiomicsExtractor:
@@ -167,10 +166,10 @@ class RadiomicsExtractor:
             "pyradiomics_version": str(radiomics.__version__),
             "simpleitk_version": sitk.Version_VersionString(),
             "params_file": path.name,
-            "params_sha256": _params_sha256(path),
-            "settings": _jsonable(ex.settings),
-            "image_types": _jsonable(ex.enabledImagetypes),
-            "feature_classes": _jsonable(ex.enabledFeatures),
+            "params_sha256": params_sha256(path),
+            "settings": to_jsonable(ex.settings),
+            "image_types": to_jsonable(ex.enabledImagetypes),
+            "feature_classes": to_jsonable(ex.enabledFeatures),
             "peritumoral_mm": [float(w) for w in self.peritumoral_mm],
             "components": self.components,
             "fast_glcm": bool(self.fast_glcm),
@@ -206,29 +205,7 @@ class RadiomicsExtractor:
 
         ex = self.extractor_
         s = ex.settings.copy()
-        label_mask = imageoperations.getMask(mask, **s)
-        image = prepared.image
-        if s.get("interpolator") is not None and s.get("resampledPixelSpacing") is not None:
-            _, region = imageoperations.resampleImage(
-                label_mask, label_mask, **{**s, "interpolator": "sitkNearestNeighbor"})
-            key = _grid_key(region)
-            if key not in prepared.grids:
-                resampled, check = imageoperations.resampleImage(image, label_mask, **s)
-                if _grid_key(resampled) != key or not _same_pixels(check, region):
-                    raise RuntimeError("internal error: pyradiomics resampling grid of the mask "
-                                       "differs from the image's; report this with the image")
-                prepared.grids[key] = (resampled, None)
-        elif s.get("preCrop", False):
-            bb, corrected = imageoperations.checkMask(image, label_mask, **s)
-            if corrected is not None:
-                label_mask = corrected
-            cropped, region = imageoperations.cropToTumorMask(image, label_mask, bb, **s)
-            key = _grid_key(cropped)
-            prepared.grids.setdefault(key, (cropped, None))
-        else:
-            region = label_mask
-            key = _grid_key(image)
-            prepared.grids.setdefault(key, (image, None))
+        key, region = self._grid(prepared, imageoperations.getMask(mask, **s), s)
         resampled, filtered = prepared.grids[key]
 
         # execute(): step 2, bounding box on the (resampled) image and mask
@@ -247,6 +224,46 @@ class RadiomicsExtractor:
             im_c, mask_c = imageoperations.cropToTumorMask(im, region, bb, padDistance=0)
             features.update(self._compute_features(im_c, mask_c, name, kwargs))
         return {k: v for k, v in features.items() if not k.startswith("diagnostics_")}
+
+    @staticmethod
+    def _grid(prepared: PreparedImage, label_mask: sitk.Image,
+              settings: dict) -> tuple[tuple, sitk.Image]:
+        """Step 1 of ``execute`` for one region: the grid it is measured on.
+
+        The image on that grid (resampled when ``interpolator`` and
+        ``resampledPixelSpacing`` are set, cropped with ``preCrop``, else the image itself)
+        is cached in ``prepared.grids`` under the returned key, with no filtered images yet.
+
+        Returns
+        -------
+        (tuple, SimpleITK.Image)
+            The grid key and the region's label mask on that grid.
+        """
+        from radiomics import imageoperations
+
+        s, image = settings, prepared.image
+        if s.get("interpolator") is not None and s.get("resampledPixelSpacing") is not None:
+            _, region = imageoperations.resampleImage(
+                label_mask, label_mask, **{**s, "interpolator": "sitkNearestNeighbor"})
+            key = _grid_key(region)
+            if key not in prepared.grids:
+                resampled, check = imageoperations.resampleImage(image, label_mask, **s)
+                if _grid_key(resampled) != key or not _same_pixels(check, region):
+                    raise RuntimeError("internal error: pyradiomics resampling grid of the mask "
+                                       "differs from the image's; report this with the image")
+                prepared.grids[key] = (resampled, None)
+            return key, region
+        if s.get("preCrop", False):
+            bb, corrected = imageoperations.checkMask(image, label_mask, **s)
+            if corrected is not None:
+                label_mask = corrected
+            cropped, region = imageoperations.cropToTumorMask(image, label_mask, bb, **s)
+            key = _grid_key(cropped)
+            prepared.grids.setdefault(key, (cropped, None))
+            return key, region
+        key = _grid_key(image)
+        prepared.grids.setdefault(key, (image, None))
+        return key, label_mask
 
     def _compute_features(self, image: sitk.Image, mask: sitk.Image, image_type: str,
                           settings: dict) -> dict:
@@ -403,17 +420,17 @@ class RadiomicsExtractor:
         for i, row in enumerate(cohort.itertuples(index=False), start=1):
             t0 = time.perf_counter()
             pid = str(row.patient_id)
-            feats = self.extract_patient(row.image, row.mask, _spacing(row), patient_id=pid)
+            feats = self.extract_patient(row.image, row.mask, row_spacing(row), patient_id=pid)
             rows.append((pid, feats))
             log.info("%d/%d %s %.2f s", i, n, pid, time.perf_counter() - t0)
         return features_frame(rows)
 
 
-def _spacing(row) -> float | None:
+def row_spacing(row) -> float | None:
+    """Pixel spacing (mm) of a cohort row (``itertuples``), or None when the row has no
+    ``pixel_spacing_mm`` or it is missing (NaN, NA): the image file then gives it."""
     value = getattr(row, "pixel_spacing_mm", None)
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return None
-    return float(value)
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _require_columns(df: pd.DataFrame, columns: Iterable[str]) -> None:
@@ -459,10 +476,6 @@ def _ordered(enabled: Mapping, shared: Mapping[str, list], per_region: Mapping[s
         yield from shared.get(image_type, per_region.get(image_type, []))
 
 
-def _jsonable(obj):
-    return json.loads(json.dumps(obj, default=str))
-
-
 def build_pyradiomics_extractor(params_path: str | Path):
     """pyradiomics' extractor for ``params_path``, validated, with the unsupported settings refused.
 
@@ -470,7 +483,7 @@ def build_pyradiomics_extractor(params_path: str | Path):
     ------
     FileNotFoundError, ValueError
         Missing file, a file pyradiomics' schema rejects (pykwalify message), 3-D shape
-        enabled, or settings this module does not replay (resegmentation, voxel-based).
+        enabled, or a setting this module does not replay (``resegmentRange``).
     """
     from radiomics import featureextractor
 
@@ -488,142 +501,3 @@ def build_pyradiomics_extractor(params_path: str | Path):
         raise ValueError(f"{path}: resegmentRange is not supported by alnburden's shared "
                          "extraction; remove it")
     return ex
-
-
-# -- shards and files ------------------------------------------------------------------
-def n_shards_for(n_patients: int, max_shards: int | str, job_slots: int = 1,
-                 min_per_shard: int = 10) -> int:
-    """Number of extraction shards (one job each) for a cohort.
-
-    Parameters
-    ----------
-    n_patients
-        Cohort size.
-    max_shards
-        An integer caps the count, with at least ``min_per_shard`` patients per shard (small
-        cohorts are not split into tiny jobs). ``"auto"`` adapts to the run: 4 shards per
-        job slot (``job_slots``: ``--cores`` on a workstation, ``--jobs`` on a cluster; 4
-        keeps both cores busy until the last shard ends), at least 20 patients each.
-    job_slots
-        Jobs that can run at once (used by ``"auto"`` only).
-
-    Returns
-    -------
-    int
-        At least 1. Features do not depend on the count (each patient is measured alone and
-        the merge sorts by patient), only the job sizes do.
-    """
-    if max_shards == "auto":
-        max_shards, min_per_shard = 4 * max(1, int(job_slots)), max(int(min_per_shard), 20)
-    if isinstance(max_shards, str) or int(max_shards) < 1 or int(min_per_shard) < 1:
-        raise ValueError(f"shards={max_shards!r} and min_per_shard={min_per_shard} must be "
-                         "integers >= 1 (or shards='auto')")
-    return max(1, min(int(max_shards), int(n_patients) // int(min_per_shard)))
-
-
-def shard_of(patient_ids: Iterable[str], n_shards: int) -> dict[str, int]:
-    """Stable shard (0-based) of each patient: ids sorted, then dealt round-robin.
-
-    Independent of the row order of the cohort; shards differ in size by at most one and
-    none is empty when there are at least ``n_shards`` patients.
-    """
-    if n_shards < 1:
-        raise ValueError(f"n_shards={n_shards} must be >= 1")
-    ids = sorted({str(p) for p in patient_ids})
-    return {pid: i % n_shards for i, pid in enumerate(ids)}
-
-
-def write_features(df: pd.DataFrame, parquet_path: str | Path, metadata: Mapping,
-                   csv_path: str | Path | None = None) -> Path:
-    """Write a features table as parquet (provenance in the schema metadata) plus a JSON
-    sidecar ``<stem>.json`` with the same provenance, and optionally a CSV copy.
-
-    Returns
-    -------
-    Path
-        The sidecar JSON path.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    parquet_path = Path(parquet_path)
-    parquet_path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
-    meta = dict(table.schema.metadata or {})
-    meta[PARQUET_METADATA_KEY] = json.dumps(dict(metadata), sort_keys=True).encode()
-    pq.write_table(table.replace_schema_metadata(meta), parquet_path)
-    sidecar = parquet_path.with_suffix(".json")
-    sidecar.write_text(json.dumps(dict(metadata), indent=2, sort_keys=True) + "\n")
-    if csv_path is not None:
-        df.to_csv(csv_path, index=False, float_format="%.10g", lineterminator="\n")
-    return sidecar
-
-
-def read_features(path: str | Path) -> tuple[pd.DataFrame, dict]:
-    """Read a parquet written by :func:`write_features`: (table, provenance dict)."""
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path)
-    raw = (table.schema.metadata or {}).get(PARQUET_METADATA_KEY)
-    return table.to_pandas(), (json.loads(raw) if raw else {})
-
-
-def merge_shards(paths: Sequence[str | Path]) -> pd.DataFrame:
-    """Concatenate shard parquets into one table (provenance in ``df.attrs['alnburden']``).
-
-    Key columns are ``patient_id`` (and ``rater`` for robustness shards). Rows are sorted by
-    the keys, feature columns by name. Empty shards are allowed.
-
-    Raises
-    ------
-    ValueError
-        Shards extracted with different params (sha256), with different feature columns,
-        or repeating a key.
-    """
-    frames, metas = [], []
-    for p in paths:
-        df, meta = read_features(p)
-        metas.append((Path(p), meta))
-        if len(df):
-            frames.append((Path(p), df))
-    hashes = {m.get("params_sha256") for _, m in metas}
-    if len(hashes) > 1:
-        raise ValueError(f"shards were extracted with different params files ({sorted(map(str, hashes))}); "
-                         "delete results/features/shards and rerun")
-    if not frames:
-        raise ValueError(f"all {len(paths)} shards are empty; the cohort has no patient to extract")
-    ref_path, ref = frames[0]
-    for p, df in frames[1:]:
-        if list(df.columns) != list(ref.columns):
-            diff = sorted(set(df.columns) ^ set(ref.columns))[:5]
-            raise ValueError(f"shard {p} has different columns from {ref_path} (e.g. {diff}); "
-                             "rerun the extraction")
-    keys = [c for c in ("patient_id", "rater") if c in ref.columns]
-    out = pd.concat([df for _, df in frames], ignore_index=True)
-    dup = out.duplicated(keys, keep=False)
-    if dup.any():
-        raise ValueError(f"patients {sorted(out.loc[dup, 'patient_id'].astype(str).unique())[:5]} appear "
-                         "in several shards; rerun the extraction")
-    features = sorted(c for c in out.columns if c not in keys)
-    out = out.sort_values(keys, kind="stable").reset_index(drop=True)[keys + features]
-    out.attrs["alnburden"] = metas[0][1]
-    return out
-
-
-def shard_rows(cohort: pd.DataFrame, shard: int, n_shards: int) -> pd.DataFrame:
-    """The rows of ``cohort`` that belong to ``shard`` (see :func:`shard_of`)."""
-    owner = shard_of(cohort["patient_id"].astype(str), n_shards)
-    return cohort[cohort["patient_id"].astype(str).map(owner) == int(shard)]
-
-
-def extract_shard(cohort: pd.DataFrame, shard: int, n_shards: int, params_path: str | Path,
-                  out_path: str | Path, peritumoral_mm: Sequence[float] = (3,),
-                  components: str = "keep_all", progress_logger: logging.Logger | None = None,
-                  fast_glcm: bool = True) -> Path:
-    """Extract the features of one shard of the cohort and write them (parquet + provenance)."""
-    extractor = RadiomicsExtractor(params_path, peritumoral_mm=peritumoral_mm,
-                                   components=components, fast_glcm=fast_glcm)
-    rows = shard_rows(cohort, shard, n_shards)
-    (progress_logger or logger).info("shard %s/%s: %d patients", shard, n_shards, len(rows))
-    df = extractor.extract_cohort(rows, progress_logger)
-    return write_features(df, out_path, extractor.feature_metadata())

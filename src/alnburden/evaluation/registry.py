@@ -1,0 +1,165 @@
+"""The evaluation tables of a study: one registry read by the rules, the script and the report.
+
+An evaluation table is one :class:`EvaluationTable` entry of :data:`TABLES`: the function
+that computes it from ``results/predictions.csv``, its Markdown title, its report caption
+(``workflow/report/<caption>.rst``) and the condition on the
+:class:`~alnburden.design.StudyDesign` under which the study has it (the Ki-67 subgroups
+need a ``ki67`` variable). ``workflow/rules/evaluation.smk`` declares one output per name
+of :func:`table_names` and passes those names to ``scripts/evaluation_tables.py``, which
+computes them with :func:`evaluation_tables` and writes them with :func:`write_tables`.
+Adding a table is adding one entry here and its caption file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from alnburden.design import StudyDesign
+from alnburden.evaluation import tables as tb
+from alnburden.io import write_table
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    """The study decisions the evaluation tables read (config ``evaluation`` and ``seed``).
+
+    Attributes
+    ----------
+    cutoff
+        ``"youden"`` or a fixed probability in (0, 1) (config ``evaluation.cutoff``);
+        default ``"youden"``.
+    ki67_cutoff
+        Ki-67 (%) separating the low and high subgroups (``evaluation.ki67_cutoff``);
+        default 20.
+    dca_grid
+        ``(start, stop, step)`` of the decision-curve threshold probabilities
+        (``evaluation.dca_thresholds``); default ``(0.01, 0.99, 0.01)``.
+    n_boot
+        Bootstrap resamples of the NRI/IDI intervals (``evaluation.bootstrap``; 0: no
+        intervals); default 1000.
+    seed
+        ``random_state`` of the bootstrap (the config's ``seed``); default 2026.
+    """
+
+    cutoff: str | float = "youden"
+    ki67_cutoff: float = 20
+    dca_grid: Sequence[float] = (0.01, 0.99, 0.01)
+    n_boot: int = 1000
+    seed: int = 2026
+
+
+def _always(design: StudyDesign) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class EvaluationTable:
+    """One evaluation table, ``results/tables/<name>.csv`` and ``.md``.
+
+    Attributes
+    ----------
+    name
+        File stem and key of the rule's output.
+    title
+        Heading of the Markdown copy.
+    caption
+        Stem of the report caption, ``workflow/report/<caption>.rst``.
+    compute
+        ``compute(predictions, settings)`` -> the table.
+    applies
+        ``applies(design)``: whether a study of that design has the table (default: every
+        study).
+    """
+
+    name: str
+    title: str
+    caption: str
+    compute: Callable[[pd.DataFrame, TableSettings], pd.DataFrame]
+    applies: Callable[[StudyDesign], bool] = _always
+
+
+#: Every evaluation table, in the order the rule declares them.
+TABLES: dict[str, EvaluationTable] = {t.name: t for t in (
+    EvaluationTable("performance", "Discrimination and operating points", "performance",
+                    lambda pred, s: tb.performance_table(pred, cutoff=s.cutoff)),
+    EvaluationTable("auc_delong", "Paired DeLong comparison of AUCs", "auc_delong",
+                    lambda pred, s: tb.delong_table(pred)),
+    EvaluationTable("calibration", "Calibration", "calibration_table",
+                    lambda pred, s: tb.calibration_table(pred)),
+    EvaluationTable("dca", "Decision-curve net benefit", "dca_table",
+                    lambda pred, s: tb.dca_table(pred, tb.dca_thresholds(*s.dca_grid))),
+    EvaluationTable("reclassification", "Reclassification (continuous NRI, IDI)",
+                    "reclassification",
+                    lambda pred, s: tb.reclassification_table(pred, n_boot=s.n_boot,
+                                                              seed=s.seed)),
+    EvaluationTable("subgroups", "AUC by Ki-67 subgroup (test set)", "subgroups_table",
+                    lambda pred, s: tb.subgroup_table(pred, ki67_cutoff=s.ki67_cutoff),
+                    applies=lambda design: design.has_ki67),
+)}
+
+
+def table_names(design: StudyDesign) -> list[str]:
+    """Names of the tables a study of ``design`` has, in :data:`TABLES` order."""
+    return [name for name, table in TABLES.items() if table.applies(design)]
+
+
+def _entry(name: str) -> EvaluationTable:
+    if name not in TABLES:
+        raise ValueError(f"no evaluation table {name!r}; the registry "
+                         f"(alnburden.evaluation.registry.TABLES) has {list(TABLES)}")
+    return TABLES[name]
+
+
+def evaluation_tables(pred: pd.DataFrame, names: Sequence[str] | None = None,
+                      **settings) -> dict[str, pd.DataFrame]:
+    """Compute the evaluation tables ``names`` from the predictions table.
+
+    Parameters
+    ----------
+    pred
+        Predictions table (``results/predictions.csv``).
+    names
+        Tables to compute, keys of :data:`TABLES` (the rule passes
+        :func:`table_names` of the study's design); default every registered table.
+    **settings
+        Fields of :class:`TableSettings` (``cutoff``, ``ki67_cutoff``, ``dca_grid``,
+        ``n_boot``, ``seed``); the others keep their defaults.
+
+    Returns
+    -------
+    dict[str, pandas.DataFrame]
+        One table per name, in the order of ``names``.
+
+    Raises
+    ------
+    ValueError
+        If a name is not registered or a setting is not a field of :class:`TableSettings`.
+    """
+    fields = [f.name for f in dataclasses.fields(TableSettings)]
+    unknown = sorted(set(settings) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown evaluation setting(s) {unknown}; the settings are {fields}")
+    config = TableSettings(**settings)
+    entries = [_entry(name) for name in (list(TABLES) if names is None else names)]
+    return {t.name: t.compute(pred, config) for t in entries}
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> list[Path]:
+    """Write each table as ``<out_dir>/<name>.csv`` and ``.md`` (titled, fixed float format).
+
+    Returns
+    -------
+    list[Path]
+        The CSV files written, in the order of ``tables``.
+    """
+    paths = []
+    for name, df in tables.items():
+        path = Path(out_dir) / f"{name}.csv"
+        write_table(df, path, title=_entry(name).title)
+        paths.append(path)
+    return paths

@@ -13,8 +13,7 @@ if TYPE_CHECKING:
     snakemake: Snakemake
 
 setup_logging(snakemake.log[0])
-config = snakemake.params.config
-level = next(lv for lv in levels_from_config(config) if lv.name == snakemake.wildcards.level)
+(level,) = levels_from_config({"levels": [snakemake.params.level]})
 has_images = "features" in snakemake.input.keys()
 fit_level(
     read_table(snakemake.input.cohort),
@@ -22,8 +21,8 @@ fit_level(
     read_features(snakemake.input.features)[0] if has_images else None,
     read_table(snakemake.input.icc) if has_images else None,
     level,
-    config["clinical"]["variables"],
-    config,
+    snakemake.params.variables,
+    snakemake.params.fit,
     out_dir=snakemake.params.results,
     n_jobs=snakemake.threads,
 )

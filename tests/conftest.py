@@ -155,20 +155,28 @@ def clinical_cohort() -> pd.DataFrame:
     return make_clinical_cohort(583, seed=0)
 
 
-@pytest.fixture(scope="session")
-def e2e_run(tmp_path_factory):
-    """One run of the whole workflow on the small CI cohort (tests/data/ci_config.yaml),
-    shared by the end-to-end tests and the SLURM test's local reference."""
+def run_workflow(configfile: Path, work: Path, *extra: str) -> list[str]:
+    """Run the workflow with ``configfile`` in the folder ``work`` on 2 cores; on failure the
+    test fails with Snakemake's stderr and the tail of every rule log. Returns the command."""
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parents[1]
-    work = tmp_path_factory.mktemp("e2e")
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(root / "Snakefile"),
-           "--configfile", str(root / "tests/data/ci_config.yaml"), "--cores", "2"]
+           "--configfile", str(configfile), "--cores", "2", *extra]
     proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
     if proc.returncode != 0:
         logs = "\n".join(f"== {p}\n{p.read_text()[-3000:]}"
                          for p in sorted((work / "results/logs").rglob("*.log")))
         pytest.fail(f"workflow failed:\n{proc.stderr[-6000:]}\n{logs}")
+    return cmd
+
+
+@pytest.fixture(scope="session")
+def e2e_run(tmp_path_factory):
+    """One run of the whole workflow on the small CI cohort (tests/data/ci_config.yaml),
+    shared by the end-to-end tests and the SLURM test's local reference."""
+    root = Path(__file__).resolve().parents[1]
+    work = tmp_path_factory.mktemp("e2e")
+    run_workflow(root / "tests/data/ci_config.yaml", work)
     return work

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ import pandas as pd
 import pytest
 import SimpleITK as sitk
 import yaml
+from conftest import run_workflow
 
 from alnburden.design import StudyDesign
 from alnburden.figures.registry import figure_files
@@ -86,13 +86,7 @@ def test_workflow_runs_on_nrrd_nifti_dicom_grey_and_rgb_png(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(user, sort_keys=False))
     work = tmp_path / "work"
     work.mkdir()
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-           "--configfile", str(tmp_path / "config.yaml"), "--cores", "2"]
-    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
-    if proc.returncode != 0:
-        logs = "\n".join(f"== {p}\n{p.read_text()[-3000:]}"
-                         for p in sorted((work / "results/logs").rglob("*.log")))
-        pytest.fail(f"workflow failed:\n{proc.stderr[-6000:]}\n{logs}")
+    cmd = run_workflow(tmp_path / "config.yaml", work)
     again = subprocess.run([*cmd, "-n"], cwd=work, capture_output=True, text=True)
     assert "Nothing to be done" in again.stdout + again.stderr, "a rule did not run to the end"
     design = StudyDesign.from_config(user, list(pd.read_csv(manifest, nrows=0).columns))

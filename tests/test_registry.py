@@ -98,3 +98,17 @@ def test_write_tables_titles_from_the_registry(pred, tmp_path):
     for name in tables:
         md = (tmp_path / f"{name}.md").read_text()
         assert md.startswith(f"# {rg.TABLES[name].title}\n"), name
+
+
+def test_table_settings_defaults_are_the_schema_defaults():
+    """TableSettings' defaults are copies of the config schema's: this test keeps them equal."""
+    import dataclasses
+
+    from alnburden.evaluation.registry import TableSettings
+    from alnburden.schemas import config_default, section_defaults
+
+    schema = section_defaults("evaluation")
+    defaults = {f.name: f.default for f in dataclasses.fields(TableSettings)}
+    assert defaults == {"cutoff": schema["cutoff"], "ki67_cutoff": schema["ki67_cutoff"],
+                        "dca_grid": tuple(schema["dca_thresholds"]),
+                        "n_boot": schema["bootstrap"], "seed": config_default("seed")}

@@ -120,6 +120,16 @@ def clinical_variables():
     return config["clinical"]["variables"]
 
 
+def model_config():
+    """The config keys a level fit reads (only these: another key's change reruns nothing)."""
+    return {key: config[key] for key in ("seed", "selection", "models")}
+
+
+def level_config(wildcards):
+    """The config entry of the level being fitted."""
+    return next(lv for lv in config["levels"] if lv["name"] == wildcards.level)
+
+
 def level_label(wildcards):
     return DESIGN.level_label(wildcards.level)
 

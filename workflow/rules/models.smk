@@ -33,7 +33,9 @@ if DESIGN.has_images:
                 subcategory="Clinical predictors",
             ),
         params:
-            config=config,
+            fit=model_config(),
+            level=level_config,
+            variables=clinical_variables(),
             results=results_root,
         log:
             f"{LOGS}/fit_level/{{level}}.log",
@@ -64,7 +66,9 @@ else:
                 subcategory="Clinical predictors",
             ),
         params:
-            config=config,
+            fit=model_config(),
+            level=level_config,
+            variables=clinical_variables(),
             results=results_root,
         log:
             f"{LOGS}/fit_level/{{level}}.log",

@@ -15,6 +15,8 @@ nomogram
     Nomogram of a level's logistic model.
 cohort_examples
     Example images of the cohort with their lesion outlines.
+selection
+    The LASSO coefficient path and penalty choice of a level's radiomics model.
 registry
     One entry per figure kind (read by the workflow's figure rules) and the driver of a
     level's curve figures.

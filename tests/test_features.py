@@ -12,7 +12,8 @@ import pytest
 import SimpleITK as sitk
 import yaml
 
-from alnburden.extraction.extractor import ExtractionError, RadiomicsExtractor, row_spacing
+from alnburden.extraction.extractor import ExtractionError, RadiomicsExtractor
+from alnburden.io.images import row_spacing
 from alnburden.extraction.shards import (
     extract_shard,
     merge_shards,

@@ -59,7 +59,7 @@ import pandas as pd
 import SimpleITK as sitk
 
 from alnburden.extraction.regions import region_masks
-from alnburden.io.images import apply_component_policy, read_image, read_mask
+from alnburden.io.images import apply_component_policy, read_image, read_mask, row_spacing
 from alnburden.io.jsonable import to_jsonable
 
 logger = logging.getLogger(__name__)
@@ -424,13 +424,6 @@ class RadiomicsExtractor:
             rows.append((pid, feats))
             log.info("%d/%d %s %.2f s", i, n, pid, time.perf_counter() - t0)
         return features_frame(rows)
-
-
-def row_spacing(row) -> float | None:
-    """Pixel spacing (mm) of a cohort row (``itertuples``), or None when the row has no
-    ``pixel_spacing_mm`` or it is missing (NaN, NA): the image file then gives it."""
-    value = getattr(row, "pixel_spacing_mm", None)
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def _require_columns(df: pd.DataFrame, columns: Iterable[str]) -> None:

@@ -27,10 +27,10 @@ from alnburden.extraction.extractor import (
     ExtractionError,
     RadiomicsExtractor,
     features_frame,
-    row_spacing,
 )
 from alnburden.extraction.regions import region_masks
 from alnburden.extraction.shards import shard_rows, write_features
+from alnburden.io.images import row_spacing
 
 logger = logging.getLogger(__name__)
 

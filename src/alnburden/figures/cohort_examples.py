@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
-from alnburden.extraction.extractor import row_spacing
 from alnburden.figures.style import save_figure
-from alnburden.io.images import read_image, read_mask
+from alnburden.io.images import read_image, read_mask, row_spacing
 from alnburden.levels import nodal_class
 
 #: Percentiles of an image's grey levels shown as black and white (any intensity range).

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import SimpleITK as sitk
 
 logger = logging.getLogger(__name__)
@@ -320,3 +321,10 @@ def read_mask(path: str | Path, reference: sitk.Image, image_path: str | Path | 
     out, n = apply_component_policy(out, components)
     logger.debug("mask %s: %d connected component(s), policy %s", path, n, components)
     return out
+
+
+def row_spacing(row) -> float | None:
+    """Pixel spacing (mm) of a manifest or cohort row (``itertuples`` tuple or a Series), or None when the row has no
+    ``pixel_spacing_mm`` or it is missing (NaN, NA): the image file then gives it."""
+    value = getattr(row, "pixel_spacing_mm", None)
+    return None if value is None or pd.isna(value) else float(value)

@@ -48,6 +48,95 @@ def write_png(path: Path, array: np.ndarray) -> Path:
     return path
 
 
+#: SOP classes of the DICOM files the tests write.
+US_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.6.1"
+US_MULTIFRAME_STORAGE = "1.2.840.10008.5.1.4.1.1.3.1"
+SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+
+
+def us_region(bounds: tuple[int, int, int, int], delta_cm: tuple[float, float],
+              units: tuple[int, int] = (3, 3)):
+    """One item of a Sequence of Ultrasound Regions: ``bounds`` (x0, y0, x1, y1; pixels,
+    inclusive), PhysicalDeltaX/Y ``delta_cm`` in ``units`` (3 = cm)."""
+    from pydicom.dataset import Dataset
+
+    item = Dataset()
+    item.RegionSpatialFormat, item.RegionDataType, item.RegionFlags = 1, 1, 0
+    (item.RegionLocationMinX0, item.RegionLocationMinY0,
+     item.RegionLocationMaxX1, item.RegionLocationMaxY1) = bounds
+    item.PhysicalUnitsXDirection, item.PhysicalUnitsYDirection = units
+    item.PhysicalDeltaX, item.PhysicalDeltaY = delta_cm
+    return item
+
+
+def _ybr_422(rgb: np.ndarray) -> np.ndarray:
+    """Native YBR_FULL_422 pixel data of an RGB array: Y Y Cb Cr per pair of columns."""
+    from pydicom.pixels import convert_color_space
+
+    ybr = convert_color_space(rgb, "RGB", "YBR_FULL").astype(float)
+    chroma = [ybr[..., c].reshape(ybr.shape[0], -1, 2).mean(-1) for c in (1, 2)]
+    packed = np.stack([ybr[:, 0::2, 0], ybr[:, 1::2, 0], *chroma], axis=-1)
+    return np.round(packed).astype(np.uint8)
+
+
+def _dicom_pixels(ds, pixels: np.ndarray, photometric: str) -> None:
+    """Store ``pixels`` (uint8; rows x cols, frames x rows x cols, or rows x cols x 3 RGB)
+    in ``ds`` as ``photometric`` (MONOCHROME2, RGB, YBR_FULL, YBR_FULL_422, or JPEG: the RGB
+    as a JPEG Baseline YBR_FULL_422 image)."""
+    from pydicom.pixels import convert_color_space
+
+    colour = pixels.ndim == 3 and pixels.shape[-1] == 3 and photometric != "MONOCHROME2"
+    ds.Rows, ds.Columns = pixels.shape[-3:-1] if colour else pixels.shape[-2:]
+    ds.SamplesPerPixel = 3 if colour else 1
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PhotometricInterpretation = "YBR_FULL_422" if photometric == "JPEG" else photometric
+    if colour:
+        ds.PlanarConfiguration = 0
+    if photometric == "JPEG":
+        import io
+
+        from PIL import Image
+        from pydicom.encaps import encapsulate
+
+        buf = io.BytesIO()
+        Image.fromarray(pixels).save(buf, format="JPEG", quality=95, subsampling=1)
+        ds.PixelData = encapsulate([buf.getvalue()])
+        ds["PixelData"].VR = "OB"
+        return
+    stored = {"YBR_FULL": lambda a: convert_color_space(a, "RGB", "YBR_FULL"),
+              "YBR_FULL_422": _ybr_422}.get(photometric, lambda a: a)(pixels)
+    ds.PixelData = np.ascontiguousarray(stored, dtype=np.uint8).tobytes()
+
+
+def write_dicom(path: Path, pixels: np.ndarray, photometric: str = "MONOCHROME2",
+                regions: list | None = None, pixel_spacing: tuple[float, float] | None = None,
+                sop_class: str = US_IMAGE_STORAGE) -> Path:
+    """Write a DICOM file as a scanner would (see :func:`_dicom_pixels` for ``pixels`` and
+    ``photometric``); ``regions`` (:func:`us_region` items) become the Sequence of
+    Ultrasound Regions, ``pixel_spacing`` (row, column; mm) the PixelSpacing."""
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = sop_class, generate_uid()
+    meta.TransferSyntaxUID = JPEGBaseline8Bit if photometric == "JPEG" else ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, meta.MediaStorageSOPInstanceUID
+    ds.Modality, ds.PatientID = "US", "TEST"
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    _dicom_pixels(ds, np.asarray(pixels, dtype=np.uint8), photometric)
+    if pixels.ndim == 3 and photometric == "MONOCHROME2":
+        ds.NumberOfFrames = pixels.shape[0]
+    if regions is not None:
+        ds.SequenceOfUltrasoundRegions = Sequence(regions)
+    if pixel_spacing is not None:
+        ds.PixelSpacing = list(pixel_spacing)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
 def tree_hashes(root: Path) -> dict[str, str]:
     """sha256 of every file under ``root`` (relative path -> digest)."""
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()

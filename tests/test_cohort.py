@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 import SimpleITK as sitk
 import yaml
-from conftest import LEVELS, VARIABLES, TinyCohort, disk, tree_hashes, write_png
+from conftest import (LEVELS, VARIABLES, TinyCohort, disk, tree_hashes, us_region, write_dicom,
+                      write_png)
 
 from alnburden.cohort.manifest import validate_manifest
 from alnburden.cohort.report import REPORT_COLUMNS, CohortValidationError, write_validation_report
@@ -118,6 +119,57 @@ def test_nrrd_pair_uses_file_spacing(tiny_cohort):
     use_nrrd_pair(tiny_cohort, 1)
     cohort = expect_valid(tiny_cohort)
     assert np.isnan(cohort.loc[1, "pixel_spacing_mm"])
+
+
+def use_dicom(c: TinyCohort, patient: int, regions=None, frames: int = 1,
+              spacing_mm: str = "", mask: str = "png") -> None:
+    """Give ``patient`` (0-based) its PNG image as an ultrasound DICOM (``frames`` copies:
+    a cine loop when > 1) with the Sequence of Ultrasound Regions ``regions`` (default one
+    region, 0.01 cm per pixel), ``spacing_mm`` in the manifest; the mask stays a PNG, or
+    becomes an NRRD of spacing 0.1 mm (``mask="nrrd"``)."""
+    pid = f"P{patient + 1:03d}"
+    pixels = sitk.GetArrayFromImage(sitk.ReadImage(str(c.root / "images" / f"{pid}.png")))
+    if regions is None:
+        regions = [us_region((0, 0, 39, 39), (0.01, 0.01))]
+    write_dicom(c.root / "images" / f"{pid}.dcm",
+                np.stack([pixels] * frames) if frames > 1 else pixels, regions=regions)
+    df = c.table()
+    if mask == "nrrd":
+        lesion = sitk.GetArrayFromImage(sitk.ReadImage(str(c.root / "masks" / f"{pid}.png")))
+        write_nrrd(c.root / "masks" / f"{pid}.nrrd", lesion > 0)
+        df.loc[patient, "mask"] = f"masks/{pid}.nrrd"
+    df.loc[patient, ["image", "pixel_spacing_mm"]] = [f"images/{pid}.dcm", spacing_mm]
+    c.save(df)
+
+
+def test_ultrasound_dicom_takes_the_regions_spacing(tiny_cohort):
+    use_dicom(tiny_cohort, 0)                    # PNG mask: takes the image's grid
+    use_dicom(tiny_cohort, 1, mask="nrrd")       # NRRD mask of 0.1 mm: 0.01 cm x 10
+    use_dicom(tiny_cohort, 2, spacing_mm="0.1")  # the manifest agrees
+    cohort = expect_valid(tiny_cohort)
+    assert cohort.loc[:2, "image"].str.endswith(".dcm").all()
+    use_dicom(tiny_cohort, 3, spacing_mm="0.2")
+    err = expect_error(tiny_cohort, r"pixel_spacing_mm is 0.2 but image images/P004.dcm "
+                                    r"stores 0.1 x 0.1 mm")
+    assert err.report["row"].tolist() == [5]
+
+
+def test_dicom_problems_reported_per_row_before_any_work(tiny_cohort):
+    halves = [us_region((0, 0, 19, 39), (0.01, 0.01)), us_region((20, 0, 39, 39), (0.02, 0.02))]
+    use_dicom(tiny_cohort, 1, frames=4)
+    use_dicom(tiny_cohort, 2, regions=halves)     # the lesion at column 20 +- 8 spans both
+    use_dicom(tiny_cohort, 3, regions=[us_region((0, 0, 39, 39), (0.01, 0.01), units=(4, 7))])
+    use_dicom(tiny_cohort, 4, regions=[us_region((0, 0, 39, 39), (0.0, 0.01))])
+    err = expect_error(tiny_cohort, r"4 problems in 4 of its 6 patient rows")
+    assert err.report["row"].tolist() == [3, 4, 5, 6]
+    assert err.report["column"].tolist() == ["image"] * 4
+    problems = err.report["problem"].tolist()
+    assert problems[0].startswith("image images/P002.dcm: a multi-frame image (cine loop) of "
+                                  "4 frames")
+    assert "regions holding the lesion disagree on the pixel size" in problems[1]
+    assert "physical units x = seconds, y = cm/sec, not cm" in problems[2]
+    assert "PhysicalDeltaX = 0.0 (must be positive)" in problems[3]
+    assert err.report["fix"].str.contains("export").all()
 
 
 def write_nifti_slice(path, lesion, spacing):

@@ -120,6 +120,21 @@ def test_rgb_and_grey_copies_identical_features(tmp_path):
     assert ex.extract_patient(g, m, 0.1) == ex.extract_patient(c, m, 0.1)
 
 
+def test_ultrasound_dicom_measured_in_mm_of_its_regions(tmp_path):
+    """A US DICOM calibrated at 0.01 cm per pixel gives the features of its PNG copy at
+    0.1 mm (areas in mm2 included), not those of SimpleITK's 1 mm per pixel."""
+    from conftest import us_region, write_dicom
+
+    arr, mask = lesion_image((60, 60), radius=10)
+    dcm = write_dicom(tmp_path / "us.dcm", arr, regions=[us_region((0, 0, 59, 59), (0.01, 0.01))])
+    g = write_png(tmp_path / "g.png", arr)
+    m = write_png(tmp_path / "m.png", mask * 255)
+    ex = RadiomicsExtractor(write_params(tmp_path / "p.yaml", MINIMAL), peritumoral_mm=(1,))
+    feats = ex.extract_patient(dcm, m)
+    assert feats == ex.extract_patient(g, m, 0.1)
+    assert feats["intra_original_shape2D_PixelSurface"] == pytest.approx(mask.sum() * 0.01)
+
+
 # -- exactness against pyradiomics' execute ----------------------------------------------
 @pytest.mark.parametrize("fast_glcm", [False, True])
 def test_shared_extraction_equals_pyradiomics_execute(tmp_path, fast_glcm):

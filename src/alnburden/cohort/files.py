@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
+from alnburden.io.dicom import cine_error, is_dicom
 from alnburden.io.images import (GEOMETRY_TOLERANCE, MAX_COMPONENTS, PIXEL_KINDS,
-                                 UnreadableImageError, count_components, is_raster,
-                                 lesion_array, plane_geometry, read_file, same_origin,
-                                 same_spacing)
+                                 ImageFormatError, UnreadableImageError, count_components,
+                                 is_raster, lesion_array, plane_geometry, read_file,
+                                 same_origin, same_spacing, with_ultrasound_spacing)
 
 #: Advice for a mask that does not lie on its image's grid.
 _GRID_FIX = ("save the mask on the image's grid: as a PNG of the same size, or from the image it "
@@ -101,6 +102,30 @@ def _channel_problem(image: sitk.Image, image_name: str) -> Problem | None:
         return None
     return Problem("image", f"image {image_name} has {n_channels} channels; expected {PIXEL_KINDS}",
                    "re-export the image as a greyscale or RGB PNG")
+
+
+def _format_problem(column: str, name: str, exc: ImageFormatError) -> Problem:
+    return Problem(column, f"{column} {name}: {exc.problem}", exc.fix)
+
+
+def _frames_problem(image: sitk.Image, path: Path, image_name: str) -> Problem | None:
+    """A multi-frame DICOM (cine loop): refused as :func:`alnburden.io.images.read_image`
+    refuses it."""
+    size = _squeeze_size(image.GetSize())
+    if len(size) < 3 or not is_dicom(path):
+        return None
+    return _format_problem("image", image_name, cine_error(path, size[2]))
+
+
+def _calibrated(column: str, image: sitk.Image, path: Path, name: str,
+                lesion: np.ndarray | None, result: PairResult) -> sitk.Image | None:
+    """The image with its ultrasound regions' spacing (in memory), or None after adding the
+    problem of a calibration that gives no pixel size for the lesion."""
+    try:
+        return with_ultrasound_spacing(image, path, lesion)
+    except ImageFormatError as exc:
+        result.problems.append(_format_problem(column, name, exc))
+        return None
 
 
 def _size_problems(image: sitk.Image, mask: sitk.Image, image_name: str,
@@ -239,24 +264,35 @@ def check_image_pair(image_path: Path, mask_path: Path, image_name: str, mask_na
     values (per channel for a colour mask); any non-zero value (in any channel) is lesion,
     as in :func:`alnburden.io.images.read_mask`. Components use 8-connectivity (2D). A mask
     that stores a geometry (not PNG/JPEG) must match the image's spacing and origin (and
-    direction) within :data:`alnburden.io.images.GEOMETRY_TOLERANCE` of a pixel.
+    direction) within :data:`alnburden.io.images.GEOMETRY_TOLERANCE` of a pixel. An
+    ultrasound DICOM's spacing is that of its ultrasound regions holding the lesion
+    (:func:`alnburden.io.images.with_ultrasound_spacing`); a calibration that gives no
+    single positive pixel size in cm for the lesion, and a multi-frame DICOM (cine loop),
+    are problems of the image.
     """
     result = PairResult()
     image, image_problem = _open("image", image_path, image_name)
     if image is not None:
-        image_problem = _channel_problem(image, image_name)
-        if not is_raster(image_path):
-            result.image_spacing_mm = tuple(float(s) for s in image.GetSpacing())
+        frames = _frames_problem(image, image_path, image_name)
+        image_problem = frames or _channel_problem(image, image_name)
+        image = image if frames is None else None  # a cine loop has no pair to check
     mask, mask_problem = _open("mask", mask_path, mask_name)
     result.problems += [p for p in (image_problem, mask_problem) if p is not None]
+    lesion = None
     if image is not None and mask is not None:
         size = _size_problems(image, mask, image_name, mask_name)
         result.problems += size
         if size:
             return result
-        if not is_raster(mask_path):
-            result.problems += _grid_problems(image, mask, image_name, mask_name,
-                                              is_raster(image_path), pixel_spacing_mm)
+        lesion = _plane(lesion_array(mask))
+    if image is not None:
+        image = _calibrated("image", image, image_path, image_name, lesion, result)
+    if image is not None and not is_raster(image_path):
+        result.image_spacing_mm = tuple(float(s) for s in image.GetSpacing())
+    if image is not None and mask is not None and not is_raster(mask_path):
+        mask_grid = _calibrated("mask", mask, mask_path, mask_name, lesion, result)
+        result.problems += [] if mask_grid is None else _grid_problems(
+            image, mask_grid, image_name, mask_name, is_raster(image_path), pixel_spacing_mm)
     if mask is not None:
         _mask_problems(mask, mask_name, result, min_lesion_pixels, allow_border_contact)
     return result

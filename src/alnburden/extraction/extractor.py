@@ -59,7 +59,7 @@ import pandas as pd
 import SimpleITK as sitk
 
 from alnburden.extraction.regions import region_masks
-from alnburden.io.images import apply_component_policy, read_image, read_mask, row_spacing
+from alnburden.io.images import apply_component_policy, read_mask, read_pair, row_spacing
 from alnburden.io.jsonable import to_jsonable
 
 logger = logging.getLogger(__name__)
@@ -338,8 +338,7 @@ class RadiomicsExtractor:
         (image, mask, n_components)
             ``n_components`` counts the 8-connected components of the mask as read.
         """
-        image = read_image(image_path, spacing_mm)
-        mask = read_mask(mask_path, image, image_path=image_path, components="keep_all")
+        image, mask = read_pair(image_path, mask_path, spacing_mm, components="keep_all")
         mask, n = apply_component_policy(mask, self.components)
         return image, mask, n
 

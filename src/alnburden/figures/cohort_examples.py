@@ -1,7 +1,7 @@
 """Example images of a cohort with their lesion outlines, one row per nodal class.
 
-Every pixel is read through the project's reader (:func:`alnburden.io.images.read_image`
-and :func:`~alnburden.io.images.read_mask`, the ones the radiomics extraction uses), so
+Every pixel is read through the project's reader (:func:`alnburden.io.images.read_pair`,
+the one the radiomics extraction uses), so
 the figure accepts whatever the extraction accepts: PNG/JPEG grey or RGB (converted to
 grey, spacing from ``pixel_spacing_mm``), NRRD, NIfTI, DICOM, MetaImage (spacing from the
 file).
@@ -17,7 +17,7 @@ import pandas as pd
 import SimpleITK as sitk
 
 from alnburden.figures.style import save_figure
-from alnburden.io.images import read_image, read_mask, row_spacing
+from alnburden.io.images import read_pair, row_spacing
 from alnburden.levels import nodal_class
 
 #: Percentiles of an image's grey levels shown as black and white (any intensity range).
@@ -48,8 +48,7 @@ def _row_classes(m: pd.DataFrame, group: str | None) -> tuple[pd.Series, dict[st
 
 def _load(row: pd.Series, base: Path) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
     """Grey image, 0/1 mask (rows x columns) and pixel spacing (x, y; mm) of a patient."""
-    image = read_image(base / row["image"], row_spacing(row))
-    mask = read_mask(base / row["mask"], image, image_path=row["image"])
+    image, mask = read_pair(base / row["image"], base / row["mask"], row_spacing(row))
     spacing = image.GetSpacing()
     return (sitk.GetArrayFromImage(image), sitk.GetArrayFromImage(mask),
             (float(spacing[0]), float(spacing[1])))

@@ -2,8 +2,11 @@
 
 Every image enters the radiomics stage through :func:`read_image` (2-D, float32, physical
 pixel spacing in mm) and every mask through :func:`read_mask` (2-D, uint8, 0/1, on the
-image's grid), so that pyradiomics always sees the same kind of input whatever the file
-format the user brought (PNG/JPEG grey or RGB, DICOM, NRRD, NIfTI, MetaImage...).
+image's grid), both read by :func:`read_pair`, so that pyradiomics always sees the same kind
+of input whatever the file format the user brought (PNG/JPEG grey or RGB, DICOM, NRRD,
+NIfTI, MetaImage...). An ultrasound DICOM's pixel size comes from its Sequence of
+Ultrasound Regions, the regions holding the lesion (:func:`with_ultrasound_spacing`,
+:mod:`alnburden.io.dicom`); a cine loop is refused.
 
 The cohort's file checks (:mod:`alnburden.cohort.files`) read through the same module: the
 file as stored (:func:`read_file`), which formats carry a spacing (:func:`is_raster`), the
@@ -20,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import SimpleITK as sitk
+
+from alnburden.io.dicom import ImageFormatError, cine_error, is_dicom, ultrasound_spacing
 
 logger = logging.getLogger(__name__)
 
@@ -138,11 +143,14 @@ def lesion_array(mask: sitk.Image) -> np.ndarray:
 
 
 def _to_2d(image: sitk.Image, path: Path) -> sitk.Image:
-    """Drop a singleton third dimension (single-frame DICOM, 1-slice NIfTI)."""
+    """Drop a singleton third dimension (single-frame DICOM, 1-slice NIfTI); refuse a
+    multi-frame DICOM (cine loop) with :func:`alnburden.io.dicom.cine_error`."""
     if image.GetDimension() == 2:
         return image
     if image.GetDimension() == 3 and image.GetSize()[2] == 1:
         return image[:, :, 0]
+    if image.GetDimension() == 3 and is_dicom(path):
+        raise cine_error(path, image.GetSize()[2])
     raise ValueError(
         f"{path}: image of size {image.GetSize()} is not 2-D; export one 2-D frame per patient "
         "(a single B-mode frame, or a volume with exactly one slice)")
@@ -170,7 +178,43 @@ def _luminance(image: sitk.Image, path: Path) -> np.ndarray:
     return LUMA_601[0] * r + LUMA_601[1] * g + LUMA_601[2] * b
 
 
-def read_image(path: str | Path, spacing_mm: float | None = None) -> sitk.Image:
+def with_ultrasound_spacing(image: sitk.Image, path: str | Path,
+                            lesion: np.ndarray | None = None) -> sitk.Image:
+    """``image`` (as read from ``path``) with the pixel spacing of its ultrasound regions.
+
+    For an ultrasound DICOM the in-plane spacing becomes PhysicalDeltaX/Y of the regions
+    holding ``lesion`` (cm x 10 = mm; :func:`alnburden.io.dicom.ultrasound_spacing`); any
+    other file is returned unchanged. Only the image in memory changes, never the file.
+
+    Parameters
+    ----------
+    image
+        The image SimpleITK read from ``path`` (:func:`read_file`); 2-D or W x H x 1.
+    path
+        Its file.
+    lesion
+        Lesion pixels (boolean, rows x columns), or None: every region must then agree (as
+        when the lesion's shape is not the image's; the size mismatch is reported by
+        :func:`read_mask`).
+
+    Raises
+    ------
+    ImageFormatError
+        The file's ultrasound calibration gives no single positive pixel size in cm for
+        the lesion (see :func:`alnburden.io.dicom.ultrasound_spacing`).
+    """
+    if lesion is not None and lesion.shape != tuple(image.GetSize()[1::-1]):
+        lesion = None
+    spacing = ultrasound_spacing(path, lesion, rtol=GEOMETRY_TOLERANCE)
+    if spacing is None:
+        return image
+    out = sitk.Image(image)
+    out.SetSpacing((*spacing, *image.GetSpacing()[2:]))
+    return out
+
+
+def read_image(path: str | Path, spacing_mm: float | None = None,
+               lesion: np.ndarray | None = None) -> sitk.Image:
     """Read one ultrasound image as a 2-D float32 SimpleITK image with spacing in mm.
 
     Parameters
@@ -178,12 +222,19 @@ def read_image(path: str | Path, spacing_mm: float | None = None) -> sitk.Image:
     path
         Image file (anything SimpleITK reads). Colour images (RGB/RGBA) are converted to
         luminance with the ITU-R BT.601 weights 0.299 R + 0.587 G + 0.114 B (alpha ignored),
-        so a grey image and its RGB copy give identical pixels.
+        so a grey image and its RGB copy give identical pixels. A YBR_FULL or YBR_FULL_422
+        DICOM (native or JPEG) is decoded to RGB by SimpleITK (GDCM), so its grey level is
+        the stored luma Y (to within rounding of the YBR -> RGB conversion).
     spacing_mm
         Isotropic in-plane pixel spacing (mm). Required for raster formats (PNG, JPEG, BMP,
         GIF, TIFF), which carry no reliable spacing; for formats that store a spacing
         (DICOM, NRRD, NIfTI, MetaImage) it may be omitted and, if given, must agree with the
-        file (relative tolerance :data:`GEOMETRY_TOLERANCE`).
+        file (relative tolerance :data:`GEOMETRY_TOLERANCE`). An ultrasound DICOM's spacing
+        is that of its ultrasound regions (:func:`with_ultrasound_spacing`), else its
+        PixelSpacing.
+    lesion
+        Lesion pixels (boolean, rows x columns) choosing the ultrasound regions that give a
+        DICOM's spacing; None: every region. :func:`read_pair` passes the mask's.
 
     Returns
     -------
@@ -197,12 +248,15 @@ def read_image(path: str | Path, spacing_mm: float | None = None) -> sitk.Image:
         ``path`` is not a file.
     UnreadableImageError
         SimpleITK cannot read it (a :class:`ValueError`).
+    ImageFormatError
+        A cine loop, or an ultrasound calibration that gives no pixel size for the lesion.
     ValueError
         When no spacing is available, the spacing is not positive, the file disagrees with
         ``spacing_mm``, the image is not 2-D or has more than :data:`MAX_COMPONENTS`
         components per pixel.
     """
     image, path = _read(path)
+    image = with_ultrasound_spacing(image, path, lesion)
     arr = _luminance(image, path).astype(np.float32)
     out = sitk.GetImageFromArray(arr)
     if spacing_mm is not None:
@@ -300,6 +354,7 @@ def read_mask(path: str | Path, reference: sitk.Image, image_path: str | Path | 
     mask, path = _read(path)
     image_name = image_path if image_path is not None else "the image"
     binary = lesion_array(mask).astype(np.uint8)
+    mask = with_ultrasound_spacing(mask, path, binary.astype(bool))
     ref_size = reference.GetSize()
     size = binary.shape[::-1]
     if tuple(size) != tuple(ref_size):
@@ -321,6 +376,24 @@ def read_mask(path: str | Path, reference: sitk.Image, image_path: str | Path | 
     out, n = apply_component_policy(out, components)
     logger.debug("mask %s: %d connected component(s), policy %s", path, n, components)
     return out
+
+
+def read_pair(image_path: str | Path, mask_path: str | Path, spacing_mm: float | None = None,
+              components: str = "keep_all") -> tuple[sitk.Image, sitk.Image]:
+    """Read a patient's image and lesion mask (:func:`read_image`, :func:`read_mask`).
+
+    The mask's lesion chooses the ultrasound regions that give a DICOM image its spacing,
+    so a Doppler strip or a second view elsewhere in the image does not matter.
+
+    Returns
+    -------
+    (image, mask)
+        As :func:`read_image` and :func:`read_mask` return them.
+    """
+    mask, path = _read(mask_path)
+    lesion = lesion_array(mask)
+    image = read_image(image_path, spacing_mm, lesion)
+    return image, read_mask(path, image, image_path=image_path, components=components)
 
 
 def row_spacing(row) -> float | None:

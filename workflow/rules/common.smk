@@ -1,5 +1,4 @@
 # Helpers shared by all rule files (config validation, paths, shards, input functions).
-import csv
 import shlex
 import sys
 from pathlib import Path
@@ -9,6 +8,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from alnburden.cohort.manifest_file import manifest_header
 from alnburden.design import StudyDesign
 from alnburden.evaluation.registry import TABLES, table_names
 from alnburden.extraction.shards import n_shards_for
@@ -77,11 +77,10 @@ def _manifest_header_and_rows():
             "first; for the BUS-BRA preset: python -m alnburden.datasets.busbra "
             "../shared/data/busbra results/busbra/manifest.csv"
         )
-    with open(user, newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, [])
-        n = sum(1 for _ in reader)
-    return header, n
+    try:  # the same reader as validate_cohort: CSV in any dialect, or .xlsx
+        return manifest_header(user)
+    except ValueError as err:
+        raise WorkflowError(f"config cohort.manifest: {err}") from None
 
 
 _HEADER, N_PATIENTS = _manifest_header_and_rows()

@@ -1,7 +1,8 @@
 """Validation of the user's manifest into the typed cohort table.
 
-:func:`validate_manifest` reads the manifest CSV (one row per patient, paths relative to
-the manifest's folder; :mod:`~alnburden.cohort.manifest_file`), checks every row against the
+:func:`validate_manifest` reads the manifest (a CSV in any of the dialects spreadsheets
+write, or an .xlsx workbook; one row per patient, paths relative to the manifest's folder;
+:mod:`~alnburden.cohort.manifest_file`, which reports how it read the file), checks every row against the
 manifest row schema (:mod:`~alnburden.cohort.row_schema`, the shipped schema extended with
 the config's clinical variables and level rules), checks every image/mask pair on disk
 (:mod:`~alnburden.cohort.files`), the steps being those of :mod:`~alnburden.cohort.checks`,
@@ -45,7 +46,8 @@ def validate_manifest(manifest_path: str | Path, variables: Sequence[dict],
     Parameters
     ----------
     manifest_path
-        The manifest CSV (one row per patient; ``image``/``mask`` relative to its folder).
+        The manifest: CSV (``,``/``.`` or ``;``/``,`` style, UTF-8 with or without BOM) or
+        ``.xlsx`` (one row per patient; ``image``/``mask`` relative to its folder).
     variables
         Config ``clinical.variables``: dicts with ``name``, ``type`` (continuous, binary,
         ordinal, categorical), ``min``/``max`` (continuous), ``levels`` (ordinal,
@@ -60,8 +62,9 @@ def validate_manifest(manifest_path: str | Path, variables: Sequence[dict],
         Manifest row schema (path or dict); default the one shipped in
         :mod:`alnburden.schemas` (``workflow/schemas/manifest.schema.yaml`` links to it).
     report_path
-        If given, the validation report is written there (CSV + Markdown) before returning
-        or raising; an empty report means no problem.
+        If given, the validation report is written there (CSV + Markdown, whose title says
+        how the manifest was read) before returning or raising; an empty report means no
+        problem.
 
     Returns
     -------
@@ -93,25 +96,28 @@ def validate_manifest(manifest_path: str | Path, variables: Sequence[dict],
     check_no_label_leak(levels, variables)
     base = schema if isinstance(schema, dict) else load_manifest_schema(schema)
     problems = ProblemLog()
-    raw = read_manifest(manifest_path, problems)
+    read = read_manifest(manifest_path, problems)
+    raw, dialect = (None, None) if read is None else read
+    source = None if dialect is None else dialect.describe()
     cohort = None
     if raw is not None:
         cohort = _checked_cohort(raw, manifest_path.parent, variables, levels, base, problems,
                                  min_lesion_pixels, allow_border_contact)
     report = problems.frame()
     if report_path is not None:
-        write_validation_report(report, report_path)
+        write_validation_report(report, report_path, source=source)
     if len(report):
         logger.error("manifest %s: %d problems in %d rows", manifest_path, len(report),
                      report["row"].dropna().nunique())
-        raise CohortValidationError(report, manifest_path, None if raw is None else len(raw))
+        raise CohortValidationError(report, manifest_path, None if raw is None else len(raw),
+                                    source)
     assert cohort is not None
     counts = {lv.name: {int(k): int(v) for k, v in
                         cohort[lv.name].value_counts().sort_index().items()} for lv in levels}
     if "nodal_class" in cohort:
         counts["nodal_class"] = cohort["nodal_class"].value_counts().to_dict()
-    logger.info("manifest %s: %d patients valid (%s) in %.1f s", manifest_path, len(cohort),
-                counts, time.perf_counter() - t0)
+    logger.info("manifest %s (%s): %d patients valid (%s) in %.1f s", manifest_path, source,
+                len(cohort), counts, time.perf_counter() - t0)
     return cohort
 
 

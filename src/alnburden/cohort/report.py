@@ -7,7 +7,7 @@ writes it (``results/cohort/validation_report.csv`` plus a Markdown copy).
 Row numbers
 -----------
 ``row`` in the report is the row number a spreadsheet shows for the patient, which is the
-line number in the CSV file: the header is row 1, the first patient row 2. Blank lines count
+line number in a CSV file: the header is row 1, the first patient row 2. Blank lines count
 (they are skipped, not renumbered); a quoted cell spanning several lines shifts the count.
 Problems of the manifest as a whole (missing file, missing column) have an empty ``row``.
 """
@@ -60,6 +60,9 @@ class CohortValidationError(ValueError):
         Path of the manifest (for the message).
     n_rows
         Number of patient rows of the manifest (for the message), if it could be read.
+    source
+        How the manifest was read (:meth:`~alnburden.cohort.manifest_file.ManifestDialect.describe`),
+        if it could be.
 
     Attributes
     ----------
@@ -68,18 +71,19 @@ class CohortValidationError(ValueError):
     """
 
     def __init__(self, report: pd.DataFrame, manifest: str | Path | None = None,
-                 n_rows: int | None = None) -> None:
+                 n_rows: int | None = None, source: str | None = None) -> None:
         self.report = report.reset_index(drop=True)
         self.manifest = manifest
         self.n_rows = n_rows
-        super().__init__(format_report(self.report, manifest, n_rows))
+        self.source = source
+        super().__init__(format_report(self.report, manifest, n_rows, source))
 
     def __reduce__(self):  # keep the exception picklable (multiprocessing, Snakemake)
-        return (type(self), (self.report, self.manifest, self.n_rows))
+        return (type(self), (self.report, self.manifest, self.n_rows, self.source))
 
 
 def format_report(report: pd.DataFrame, manifest: str | Path | None = None,
-                  n_rows: int | None = None) -> str:
+                  n_rows: int | None = None, source: str | None = None) -> str:
     """Human-readable text of a validation report (the str() of the error).
 
     One header line, then two lines per problem::
@@ -89,12 +93,13 @@ def format_report(report: pd.DataFrame, manifest: str | Path | None = None,
     """
     n = len(report)
     bad_rows = report["row"].dropna().nunique()
-    head = f"Manifest {manifest if manifest is not None else ''} failed validation: " \
+    head = f"Manifest {manifest if manifest is not None else ''}" \
+           f"{f' (read as {source})' if source else ''} failed validation: " \
            f"{n} problem{'s' if n != 1 else ''}"
     if n_rows is not None:
         head += f" in {bad_rows} of its {n_rows} patient rows"
-    head += (" (row = line of the CSV file, the header being row 1). Nothing was modified; "
-             "fix every problem below and run again.")
+    head += (" (row = line of the CSV file or row of the spreadsheet, the header being row 1)."
+             " Nothing was modified; fix every problem below and run again.")
     lines = [head.replace("Manifest  ", "Manifest ")]
     for rec in report.itertuples(index=False):
         where = "manifest" if pd.isna(rec.row) else f"row {int(rec.row)}"
@@ -107,7 +112,8 @@ def format_report(report: pd.DataFrame, manifest: str | Path | None = None,
     return "\n".join(lines)
 
 
-def write_validation_report(report: pd.DataFrame | None, path: str | Path) -> None:
+def write_validation_report(report: pd.DataFrame | None, path: str | Path,
+                            source: str | None = None) -> None:
     """Write a validation report as CSV plus a Markdown copy (``<stem>.md``).
 
     Parameters
@@ -117,9 +123,14 @@ def write_validation_report(report: pd.DataFrame | None, path: str | Path) -> No
         None or an empty report (no problems) writes the header only.
     path
         Destination CSV; parent folders are created.
+    source
+        How the manifest was read (e.g. ``CSV (semicolon-separated, UTF-8, decimal comma in
+        age)``), added to the Markdown title.
     """
     report = pd.DataFrame(report, columns=REPORT_COLUMNS).copy()
     report["row"] = pd.array(report["row"], dtype="Int64")
     title = ("Manifest validation report: no problems" if report.empty
              else f"Manifest validation report: {len(report)} problems")
+    if source:
+        title += f" (manifest read as {source})"
     write_table(report, path, title=title)

@@ -118,6 +118,7 @@ class UltrasoundRegion:
         return tuple(float(d) * MM_PER_UNIT[u] for d, u in zip(self.delta, self.units))
 
     def describe(self) -> str:
+        """The region for messages: its number and pixel bounds."""
         x0, y0, x1, y1 = self.bounds
         return f"region {self.number} (columns {x0}-{x1}, rows {y0}-{y1})"
 

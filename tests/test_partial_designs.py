@@ -80,7 +80,7 @@ class Cell:
         config["cohort"]["manifest"] = str(manifest)
         config["radiomics"].update(params=str(ROOT / config["radiomics"]["params"]), shards=1)
         config["models"]["learners"] = ["logistic"]
-        config["evaluation"]["bootstrap"] = 20
+        config["evaluation"]["bootstrap"] = 0
         return config
 
     def design(self, manifest: Path) -> StudyDesign:
@@ -254,7 +254,7 @@ def test_partial_design_runs_to_the_end(cell, tmp_path):
     configfile = write_config(cell, tmp_path, manifest)
     work = tmp_path / "work"
     work.mkdir()
-    run_workflow(configfile, work)
+    run_workflow(configfile, work, "--set-threads", "fit_level=1")  # levels side by side
     assert "Nothing to be done" in snakemake(configfile, work, "-n").stdout
     design = cell.design(manifest)
     results = work / "results"

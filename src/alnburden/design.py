@@ -179,7 +179,6 @@ class StudyDesign:
                             "and Rad-score"),
                  ("clinical", "clinical predictors and the clinical model"),
                  ("combined", "the combined model (Rad-score + clinical predictors)"),
-                 ("node_counts", "the nodal-class rows of Table 1"),
                  ("cascade", "the hierarchical cascade (N0 / N1-2 / N>=3)")]
         return [f"skipped: {what} because {self.why_not(part)}"
                 for part, what in steps if not self.has(part)]

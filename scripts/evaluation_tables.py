@@ -21,5 +21,6 @@ tables = evaluation_tables(
     dca_grid=ev["dca_thresholds"],
     n_boot=ev["bootstrap"],
     seed=snakemake.params.seed,
+    subgroup_models=snakemake.params.subgroup_models,
 )
 write_tables(tables, Path(snakemake.output[0]).parent)

@@ -22,5 +22,7 @@ write_summary(
     title=snakemake.params.study,
     level_labels=snakemake.params.level_labels,
     cascade_metrics=read_table(inputs.cascade) if "cascade" in inputs.keys() else None,
-    delong=read_table(inputs.delong),
+    delong=read_table(inputs.delong) if "delong" in inputs.keys() else None,
+    cascade_model=snakemake.params.cascade_model,
+    skipped=snakemake.params.skipped,
 )

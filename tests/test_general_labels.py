@@ -157,6 +157,17 @@ def test_table1_without_nodal_class():
     assert table.loc[0, "malignancy: malignant == 1"] == str(int(cohort["malignant"].sum()))
 
 
+def test_table1_without_clinical_variables_or_node_counts_counts_the_patients():
+    cohort = clinical_malignancy_cohort()
+    split = stratified_split(cohort, 0.3, seed=1, levels=[MALIGNANCY])
+    table = baseline_table(cohort, split, [], [MALIGNANCY])
+    assert table["variable"].tolist() == ["n"]
+    n_test = int((split["set"] == "test").sum())
+    assert table.loc[0, "Overall"] == str(len(cohort)) and table.loc[0, "Test"] == str(n_test)
+    assert table.loc[0, "malignancy: malignant == 1"] == str(int(cohort["malignant"].sum()))
+    assert table.loc[0, "test"] == "" and table.loc[0, "p (malignancy)"] == ""
+
+
 # --------------------------------------------------------------------------- modelling, evaluation
 
 
@@ -188,6 +199,30 @@ def test_clinical_only_fit_and_evaluation_without_node_counts_or_ki67(tmp_path):
     subgroups = ev.subgroup_table(pred)
     assert subgroups.empty
     assert list(subgroups.columns) == ev.SUBGROUP_COLUMNS
+
+
+def test_clinical_only_cohort_with_ki67_has_subgroups_of_the_clinical_model(tmp_path):
+    """The bug of a clinical-only cohort with Ki-67: the subgroup table compared radiomics
+    and combined, which it lacks, came out empty and the forest plot failed."""
+    from alnburden.design import StudyDesign
+    from alnburden.evaluation.registry import evaluation_tables
+    from alnburden.figures.forest import plot_subgroups_forest
+
+    cohort = clinical_malignancy_cohort(200)
+    cohort["ki67"] = np.round(10 + 30 * cohort["malignant"] + np.arange(200) % 17, 0)
+    split = stratified_split(cohort, 0.3, seed=1, levels=[MALIGNANCY])
+    ki67 = {"name": "ki67", "type": "continuous", "min": 0, "max": 100}
+    pred = fit_level(cohort, split, None, None, MALIGNANCY, [ki67],
+                     {"seed": 0, "models": {"cv_folds": 3, "rad_score_folds": 3}}, tmp_path)
+    design = StudyDesign.from_config(
+        {"levels": [{"name": "malignancy", "label": "malignant == 1"}],
+         "clinical": {"variables": [ki67]}, "cohort": {"manifest": "m.csv"}},
+        ["patient_id", "malignant", "ki67"])
+    assert design.subgroup_models == ("clinical",)
+    table = evaluation_tables(pred, ["subgroups"], subgroup_models=design.subgroup_models,
+                              n_boot=0)["subgroups"]
+    assert table["model"].tolist() == ["clinical", "clinical"] and table["n"].sum() > 0
+    assert plot_subgroups_forest(table, tmp_path / "forest.png")[0].is_file()
 
 
 def test_cascade_without_node_counts_is_a_clear_error(tmp_path):

@@ -204,6 +204,31 @@ def test_clinical_only_arm(study, tmp_path):
     assert set(pp["model"]) == {"clinical"}
 
 
+def test_radiomics_only_arm_without_clinical_variables(study, tmp_path):
+    cohort, split, features, icc = study
+    preds = fit_level(cohort, split, features, icc, LEVEL2, [], CONFIG, tmp_path)
+    assert set(preds["model"]) == {"radiomics", "logistic", "knn"}
+    assert preds["rad_score"].notna().all()
+    card = json.loads((tmp_path / "level2/models/model_card.json").read_text())
+    assert set(card["models"]) == {"radiomics", "logistic", "knn"} and "combined" not in card
+    assert not (tmp_path / "tables/level2_clinical_logistic.csv").exists()
+    test = cohort[(cohort["n_positive_nodes"] > 0)
+                  & cohort["patient_id"].isin(split.loc[split["set"] == "test", "patient_id"])]
+    pp = predict_patients(tmp_path / "level2/models", test, features)
+    rad = pp[pp["model"] == "radiomics"].set_index("patient_id")["p"]
+    ours = preds[(preds["set"] == "test") & (preds["model"] == "radiomics")].set_index("patient_id")
+    np.testing.assert_array_equal(rad.loc[ours.index], ours["p"])
+
+
+def test_no_features_and_no_clinical_variables_is_refused(study, tmp_path):
+    cohort, split, _, _ = study
+    with pytest.raises(ValueError, match=r"level1: no model to fit: no radiomic features .* "
+                                         r"config clinical.variables is empty; give the manifest "
+                                         r"image and mask columns or declare a clinical variable"):
+        fit_level(cohort, split, None, None, LEVEL1, [], CONFIG, tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
 def test_tuning_equals_gridsearchcv_on_the_pipeline(study):
     cohort, _, features, _ = study
     X = features.drop(columns="patient_id").iloc[:120, :30]

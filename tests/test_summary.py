@@ -44,6 +44,17 @@ def test_comparison_table_matches_our_numbers(tables):
     assert "not in this run" in comp.iloc[6]["note"] and pd.isna(comp.iloc[6]["auc"])
 
 
+def test_summary_lists_what_the_design_skipped(tables):
+    perf, sub, dl, casc = tables
+    full = sm.render_summary(perf, sub, [], delong=dl, cascade_metrics=casc)
+    assert "Not in this study design" not in full and "(combined models)" in full
+    skipped = ["skipped: figure nomogram (Nomogram) because config clinical.variables is empty"]
+    text = sm.render_summary(perf, None, [], cascade_metrics=casc, cascade_model="radiomics",
+                             skipped=skipped)
+    assert text.endswith("## Not in this study design\n\n- " + skipped[0] + "\n")
+    assert "(radiomics models)" in text and "Paired DeLong" not in text
+
+
 def test_summary_file(tmp_path, tables):
     perf, sub, dl, casc = tables
     path = sm.write_summary(perf, sub, PUBLISHED_LU2026, tmp_path / "summary.md",

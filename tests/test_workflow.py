@@ -183,7 +183,7 @@ def test_clinical_only_arm_on_gbsg2(tmp_path):
            "--configfile", str(ROOT / "tests/data/gbsg2_config.yaml"), "--cores", "2"]
     dry = subprocess.run([*cmd, "-n"], cwd=tmp_path, capture_output=True, text=True)
     assert dry.returncode == 0, dry.stderr[-3000:]
-    assert "extract_shard" not in dry.stdout and "fit_level_clinical" in dry.stdout
+    assert "extract_shard" not in dry.stdout and "fit_level" in dry.stdout
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-5000:]
     perf = pd.read_csv(tmp_path / "results/tables/performance.csv")

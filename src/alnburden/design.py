@@ -4,6 +4,15 @@ Rules, registries and package functions ask the same questions of a run (are the
 a Ki-67 variable? two levels for the cascade? clinical variables?); :class:`StudyDesign` is
 the one place that answers them, so that a condition such as "the Ki-67 subgroup analysis
 needs a ``ki67`` variable" is written once.
+
+A design is made of **parts** (:data:`PARTS`): ``images``, ``clinical``, ``combined``,
+``ki67``, ``node_counts``, ``cascade``, ``nomogram`` and ``paired_arms``. A table or figure
+of the registries names the parts it ``needs``; :meth:`StudyDesign.has` says whether the
+design has one and :meth:`StudyDesign.why_not` why not, which is the sentence the summary
+prints after "skipped: ... because". The models a level fits (its **arms**) follow from two
+parts, :func:`model_arms`: ``radiomics`` with images, ``clinical`` with clinical variables,
+``combined`` with both. A design with no arm cannot run: :meth:`StudyDesign.check` refuses
+it when the config is read.
 """
 
 from __future__ import annotations
@@ -11,12 +20,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alnburden.levels import Level, levels_from_config
+from alnburden.levels import NODE_COUNT, Level, levels_from_config, rule_columns
 
 #: Manifest columns that make a cohort an imaging cohort.
 IMAGE_COLUMNS = ("image", "mask")
 #: Name of the clinical variable the Ki-67 subgroup analysis reads.
 KI67 = "ki67"
+#: The parts a table or a figure may need (see :meth:`StudyDesign.has`).
+PARTS = ("images", "clinical", "combined", "ki67", "node_counts", "cascade", "nomogram",
+         "paired_arms")
+
+
+def model_arms(has_images: bool, has_clinical: bool) -> tuple[str, ...]:
+    """The models a level fits, in display order: ``radiomics`` (images), ``clinical``
+    (clinical variables) and ``combined`` (both); empty when the level can fit nothing."""
+    return tuple(arm for arm, present in (("radiomics", has_images),
+                                          ("clinical", has_clinical),
+                                          ("combined", has_images and has_clinical))
+                 if present)
 
 
 @dataclass(frozen=True)
@@ -59,20 +80,129 @@ class StudyDesign:
         return [lv.name for lv in self.levels]
 
     @property
+    def has_clinical(self) -> bool:
+        """At least one clinical variable is declared (the clinical arm runs)."""
+        return bool(self.clinical_variables)
+
+    @property
+    def arms(self) -> tuple[str, ...]:
+        """The models every level fits (:func:`model_arms`); the radiomics arm also fits
+        the learners of ``models.learners``, one of which it is."""
+        return model_arms(self.has_images, self.has_clinical)
+
+    @property
+    def has_combined(self) -> bool:
+        """Images and clinical variables: the combined model (Rad-score + predictors) runs."""
+        return "combined" in self.arms
+
+    @property
     def has_ki67(self) -> bool:
         """A ``ki67`` clinical variable is declared (the Ki-67 subgroup analysis runs)."""
         return KI67 in self.clinical_variables
 
     @property
-    def has_cascade(self) -> bool:
-        """Two levels or more: the hierarchical cascade of the first two runs."""
-        return len(self.levels) >= 2
+    def has_node_counts(self) -> bool:
+        """The levels' rules read ``n_positive_nodes`` (the N0 / N1-2 / N>=3 classes exist)."""
+        return NODE_COUNT in rule_columns(self.levels)
 
     @property
-    def nomogram_model(self) -> str:
-        """The model drawn as a nomogram and routed by the cascade: combined, or clinical
-        alone in a cohort without images."""
-        return "combined" if self.has_images else "clinical"
+    def has_cascade(self) -> bool:
+        """Two levels or more on node counts: the hierarchical cascade of the first two runs."""
+        return len(self.levels) >= 2 and self.has_node_counts
+
+    @property
+    def nomogram_model(self) -> str | None:
+        """The logistic model drawn as a nomogram: combined, or clinical alone in a cohort
+        without images; None without clinical variables (the radiomics model is a learner,
+        and a nomogram of the Rad-score alone would only relabel its axis)."""
+        return next((m for m in ("combined", "clinical") if m in self.arms), None)
+
+    @property
+    def cascade_model(self) -> str:
+        """The model the cascade routes patients with: the nomogram model, else radiomics."""
+        return self.nomogram_model or "radiomics"
+
+    @property
+    def subgroup_models(self) -> tuple[str, ...]:
+        """Models compared across the Ki-67 subgroups: radiomics and combined where they
+        exist, the clinical model in a cohort without images."""
+        return tuple(m for m in ("radiomics", "combined") if m in self.arms) or self.arms
+
+    def has(self, part: str) -> bool:
+        """Whether the design has ``part`` (one of :data:`PARTS`).
+
+        Raises
+        ------
+        ValueError
+            ``part`` is not one of :data:`PARTS`.
+        """
+        present = {"images": self.has_images, "clinical": self.has_clinical,
+                   "combined": self.has_combined, "ki67": self.has_ki67,
+                   "node_counts": self.has_node_counts, "cascade": self.has_cascade,
+                   "nomogram": self.nomogram_model is not None,
+                   "paired_arms": len(self.arms) >= 2}
+        if part not in present:
+            raise ValueError(f"no design part {part!r}; the parts are {list(PARTS)}")
+        return present[part]
+
+    def why_not(self, part: str) -> str:
+        """Why the design lacks ``part``: the text after "because" ("" when it has it)."""
+        if self.has(part):
+            return ""
+        no_images = ("the manifest (cohort.manifest) has no image/mask columns"
+                     if not self.simulated else "the cohort has no images")
+        no_clinical = "config clinical.variables is empty"
+        if part == "images":
+            return no_images
+        if part in ("clinical", "nomogram") and not self.has_clinical:
+            return no_clinical + (" (the radiomics model is a machine-learning learner, "
+                                  "not a logistic model)" if part == "nomogram" else "")
+        if part in ("combined", "paired_arms"):
+            return no_images if not self.has_images else no_clinical
+        if part == "ki67":
+            return f"no clinical variable is named {KI67} (config clinical.variables)"
+        if part == "cascade" and len(self.levels) < 2:
+            return "config levels declares one level"
+        return (f"the level rules do not read {NODE_COUNT} (config levels), so the nodal "
+                "classes N0 / N1-2 / N>=3 are not defined")
+
+    def lacks(self, needs: Sequence[str]) -> str:
+        """Why the design lacks the first missing part of ``needs`` ("" when it has all):
+        a table or figure that needs ``needs`` exists exactly when this is empty."""
+        return next((self.why_not(part) for part in needs if not self.has(part)), "")
+
+    def skipped_steps(self) -> list[str]:
+        """The steps of the full study this design leaves out, one sentence each
+        (``"skipped: ... because ..."``); the tables and figures are listed by their
+        registries."""
+        steps = [("images", "radiomics extraction, segmentation-robustness ICC, learners "
+                            "and Rad-score"),
+                 ("clinical", "clinical predictors and the clinical model"),
+                 ("combined", "the combined model (Rad-score + clinical predictors)"),
+                 ("cascade", "the hierarchical cascade (N0 / N1-2 / N>=3)")]
+        return [f"skipped: {what} because {self.why_not(part)}"
+                for part, what in steps if not self.has(part)]
+
+    def problems(self) -> list[str]:
+        """Why this design cannot run at all (empty when it can), each with its fix."""
+        if self.arms:
+            return []
+        return [f"no model can be fitted: {self.why_not('images')} and "
+                f"{self.why_not('clinical')}; add image and mask columns to the manifest "
+                "(radiomics arm), or declare at least one clinical variable under "
+                "clinical.variables (clinical arm)"]
+
+    @property
+    def can_run(self) -> bool:
+        """The design fits at least one model (:meth:`problems` is empty)."""
+        return not self.problems()
+
+    def check(self) -> StudyDesign:
+        """This design, or ValueError listing every reason it cannot run (:meth:`problems`)."""
+        problems = self.problems()
+        if problems:
+            raise ValueError("this study design cannot run: " + "; ".join(problems))
+        return self
 
     def level_label(self, name: str) -> str:
         """A level's description (its name when it has none)."""

@@ -10,7 +10,8 @@ from snakemake.utils import validate
 
 from alnburden.cohort.manifest_file import manifest_header
 from alnburden.design import StudyDesign
-from alnburden.evaluation.registry import TABLES, table_names
+from alnburden.evaluation.registry import TABLES, skipped_tables, table_names
+from alnburden.figures.registry import skipped_figures
 from alnburden.extraction.shards import n_shards_for
 from alnburden.simulate import EffectSizes
 
@@ -85,6 +86,10 @@ def _manifest_header_and_rows():
 
 _HEADER, N_PATIENTS = _manifest_header_and_rows()
 DESIGN = StudyDesign.from_config(config, _HEADER)
+try:  # a design that can fit no model is refused before any job starts
+    DESIGN.check()
+except ValueError as err:
+    raise WorkflowError(f"{err}; the manifest read: {config['cohort'].get('manifest')}") from None
 LEVELS = DESIGN.level_names
 
 
@@ -133,11 +138,44 @@ def level_label(wildcards):
     return DESIGN.level_label(wildcards.level)
 
 
+def fit_level_inputs(wildcards):
+    """The cohort and split, and the features and ICC of an imaging cohort."""
+    out = {"cohort": rules.validate_cohort.output.cohort, "split": rules.split_cohort.output.split}
+    if DESIGN.has_images:
+        out.update(features=rules.merge_features.output.parquet, icc=rules.icc.output.icc)
+    return out
+
+
+def fit_level_outputs():
+    """The files a level fit writes for this design's arms (report entries included)."""
+    def entry(path, caption, subcategory):
+        return report(path, caption=f"../report/{caption}.rst", category="{level}",
+                      subcategory=subcategory)
+
+    out = {"predictions": f"{RESULTS}/{{level}}/predictions.csv",
+           "card": f"{RESULTS}/{{level}}/models/model_card.json"}
+    if DESIGN.has_images:
+        out.update(
+            selected=entry(f"{RESULTS}/{{level}}/selection/selected_features.csv",
+                           "selected_features", "Feature selection"),
+            learners=entry(f"{RESULTS}/{{level}}/models/learners_cv.csv", "learners_cv",
+                           "Learners"),
+            radiomics_model=f"{RESULTS}/{{level}}/models/radiomics.joblib")
+    if DESIGN.has_clinical:
+        out["clinical"] = entry(f"{RESULTS}/tables/{{level}}_clinical_logistic.csv",
+                                "clinical_logistic", "Clinical predictors")
+    return out
+
+
+def skipped_parts():
+    """Every step, table and figure of the full study this design leaves out, with why."""
+    return DESIGN.skipped_steps() + skipped_tables(DESIGN) + skipped_figures(DESIGN)
+
+
 def summary_inputs(wildcards):
-    out = {
-        "performance": f"{RESULTS}/tables/performance.csv",
-        "delong": f"{RESULTS}/tables/auc_delong.csv",
-    }
+    out = {"performance": f"{RESULTS}/tables/performance.csv"}
+    if "auc_delong" in table_names(DESIGN):
+        out["delong"] = f"{RESULTS}/tables/auc_delong.csv"
     if "subgroups" in table_names(DESIGN):
         out["subgroups"] = f"{RESULTS}/tables/subgroups.csv"
     if DESIGN.has_cascade:

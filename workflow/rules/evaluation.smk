@@ -1,5 +1,5 @@
 # Evaluation stage: reads results/predictions.csv and nothing else; writes every table
-# (CSV + Markdown) and the summary. The figures are drawn by figures.smk. Which evaluation
+# (CSV + Markdown) and the summary (which lists what the design skipped, and why). The figures are drawn by figures.smk. Which evaluation
 # tables a study has, and their report captions, come from alnburden.evaluation.registry.
 
 
@@ -37,6 +37,7 @@ rule evaluation_tables:
         markdown=expand(f"{RESULTS}/tables/{{name}}.md", name=table_names(DESIGN)),
     params:
         tables=table_names(DESIGN),
+        subgroup_models=list(DESIGN.subgroup_models),
         evaluation=config["evaluation"],
         seed=config["seed"],
     log:
@@ -53,32 +54,34 @@ rule evaluation_tables:
         script_path("evaluation_tables.py")
 
 
-rule cascade:
-    input:
-        predictions=rules.merge_predictions.output[0],
-    output:
-        confusion=report(
-            f"{RESULTS}/tables/cascade_confusion.csv",
-            caption="../report/cascade_table.rst",
-            category="Cascade",
-        ),
-        metrics=f"{RESULTS}/tables/cascade_metrics.csv",
-    params:
-        levels=LEVELS[:2],
-        model=DESIGN.nomogram_model,
-        cutoff=config["evaluation"]["cutoff"],
-    log:
-        f"{LOGS}/cascade.log",
-    benchmark:
-        f"{BENCH}/cascade.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        ENV
-    script:
-        script_path("cascade.py")
+if DESIGN.has_cascade:
+
+    rule cascade:
+        input:
+            predictions=rules.merge_predictions.output[0],
+        output:
+            confusion=report(
+                f"{RESULTS}/tables/cascade_confusion.csv",
+                caption="../report/cascade_table.rst",
+                category="Cascade",
+            ),
+            metrics=f"{RESULTS}/tables/cascade_metrics.csv",
+        params:
+            levels=LEVELS[:2],
+            model=DESIGN.cascade_model,
+            cutoff=config["evaluation"]["cutoff"],
+        log:
+            f"{LOGS}/cascade.log",
+        benchmark:
+            f"{BENCH}/cascade.tsv"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        conda:
+            ENV
+        script:
+            script_path("cascade.py")
 
 
 rule summary:
@@ -92,6 +95,8 @@ rule summary:
         manifest=config["cohort"].get("manifest"),
         study=config["study"],
         level_labels={name: DESIGN.level_label(name) for name in LEVELS},
+        cascade_model=DESIGN.cascade_model,
+        skipped=skipped_parts(),
     log:
         f"{LOGS}/summary.log",
     benchmark:

@@ -99,29 +99,31 @@ if FIGURES["lasso_path"].applies(DESIGN):
             script_path("selection_figures.py")
 
 
-rule nomogram:
-    input:
-        predictions=rules.merge_predictions.output[0],
-        card=f"{RESULTS}/{{level}}/models/model_card.json",
-    output:
-        png=report(FIGURE_PNG["nomogram"], **FIGURE_REPORT["nomogram"]),
-        pdf=FIGURE_PDF["nomogram"],
-        points=f"{RESULTS}/tables/{{level}}_nomogram_points.csv",
-    params:
-        model=DESIGN.nomogram_model,
-        level_label=level_label,
-    log:
-        f"{LOGS}/nomogram/{{level}}.log",
-    benchmark:
-        f"{BENCH}/nomogram/{{level}}.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        ENV
-    script:
-        script_path("nomogram.py")
+if FIGURES["nomogram"].applies(DESIGN):
+
+    rule nomogram:
+        input:
+            predictions=rules.merge_predictions.output[0],
+            card=f"{RESULTS}/{{level}}/models/model_card.json",
+        output:
+            png=report(FIGURE_PNG["nomogram"], **FIGURE_REPORT["nomogram"]),
+            pdf=FIGURE_PDF["nomogram"],
+            points=f"{RESULTS}/tables/{{level}}_nomogram_points.csv",
+        params:
+            model=DESIGN.nomogram_model,
+            level_label=level_label,
+        log:
+            f"{LOGS}/nomogram/{{level}}.log",
+        benchmark:
+            f"{BENCH}/nomogram/{{level}}.tsv"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        conda:
+            ENV
+        script:
+            script_path("nomogram.py")
 
 
 if FIGURES["subgroups_forest"].applies(DESIGN):

@@ -148,6 +148,8 @@ def _one_comparison(data: pd.DataFrame, groups: pd.Series, names: list[str], kw:
     frame = data.copy()
     frame[_GROUP] = groups
     frame = frame[frame[_GROUP].notna()]
+    if not kw["continuous"] + kw["categorical"]:
+        return _patients_only(frame[_GROUP], names, overall)
     order = dict(kw["order"], **{_GROUP: names})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -161,6 +163,15 @@ def _one_comparison(data: pd.DataFrame, groups: pd.Series, names: list[str], kw:
     table = t1.tableone.copy()
     table.columns = [c[-1] for c in table.columns]
     return table
+
+
+def _patients_only(groups: pd.Series, names: list[str], overall: bool) -> pd.DataFrame:
+    """The ``n`` row alone, in tableone's layout: a study with no clinical variable and no
+    node counts (e.g. radiomics of malignant vs benign lesions) has no characteristic."""
+    counts = groups.value_counts()
+    row = {"Missing": "", **({"Overall": str(len(groups))} if overall else {}),
+           **{g: str(int(counts.get(g, 0))) for g in names}, "P-Value": "", "Test": ""}
+    return pd.DataFrame([row], index=pd.MultiIndex.from_tuples([("n", "")]))
 
 
 def _split_label(label: str, units: dict) -> tuple[str, str]:
@@ -213,7 +224,8 @@ def baseline_table(cohort: pd.DataFrame, split: pd.DataFrame, variables: Sequenc
         The first row is ``n`` (patients per group). Cells are formatted strings
         (p-values as tableone prints them, e.g. "<0.001"); empty where not applicable.
         Nodal class is shown for reference and not tested within levels (it defines them);
-        a cohort without node counts has no nodal class rows.
+        a cohort without node counts has no nodal class rows, and one with neither
+        clinical variables nor node counts the ``n`` row only.
     """
     levels = as_levels(levels)
     sets = _patient_sets(cohort, split)

@@ -2,9 +2,10 @@
 
 An evaluation table is one :class:`EvaluationTable` entry of :data:`TABLES`: the function
 that computes it from ``results/predictions.csv``, its Markdown title, its report caption
-(``workflow/report/<caption>.rst``) and the condition on the
-:class:`~alnburden.design.StudyDesign` under which the study has it (the Ki-67 subgroups
-need a ``ki67`` variable). ``workflow/rules/evaluation.smk`` declares one output per name
+(``workflow/report/<caption>.rst``) and the parts of the
+:class:`~alnburden.design.StudyDesign` it needs (the Ki-67 subgroups need a ``ki67``
+variable; NRI/IDI a combined model). A design without them skips the table and
+:func:`skipped_tables` says why. ``workflow/rules/evaluation.smk`` declares one output per name
 of :func:`table_names` and passes those names to ``scripts/evaluation_tables.py``, which
 computes them with :func:`evaluation_tables` and writes them with :func:`write_tables`.
 Adding a table is adding one entry here and its caption file.
@@ -44,6 +45,10 @@ class TableSettings:
         intervals); default 1000.
     seed
         ``random_state`` of the bootstrap (the config's ``seed``); default 2026.
+    subgroup_models
+        Models compared across the Ki-67 subgroups (not a config key: the rule passes
+        :attr:`~alnburden.design.StudyDesign.subgroup_models`); default radiomics and
+        combined.
     """
 
     cutoff: str | float = "youden"
@@ -51,10 +56,7 @@ class TableSettings:
     dca_grid: Sequence[float] = (0.01, 0.99, 0.01)
     n_boot: int = 1000
     seed: int = 2026
-
-
-def _always(design: StudyDesign) -> bool:
-    return True
+    subgroup_models: Sequence[str] = ("radiomics", "combined")
 
 
 @dataclass(frozen=True)
@@ -71,16 +73,20 @@ class EvaluationTable:
         Stem of the report caption, ``workflow/report/<caption>.rst``.
     compute
         ``compute(predictions, settings)`` -> the table.
-    applies
-        ``applies(design)``: whether a study of that design has the table (default: every
-        study).
+    needs
+        Parts of the design the table needs (:data:`alnburden.design.PARTS`; default none:
+        every study has it).
     """
 
     name: str
     title: str
     caption: str
     compute: Callable[[pd.DataFrame, TableSettings], pd.DataFrame]
-    applies: Callable[[StudyDesign], bool] = _always
+    needs: tuple[str, ...] = ()
+
+    def applies(self, design: StudyDesign) -> bool:
+        """A study of ``design`` has the table (it has every part the table needs)."""
+        return not design.lacks(self.needs)
 
 
 #: Every evaluation table, in the order the rule declares them.
@@ -88,7 +94,7 @@ TABLES: dict[str, EvaluationTable] = {t.name: t for t in (
     EvaluationTable("performance", "Discrimination and operating points", "performance",
                     lambda pred, s: tb.performance_table(pred, cutoff=s.cutoff)),
     EvaluationTable("auc_delong", "Paired DeLong comparison of AUCs", "auc_delong",
-                    lambda pred, s: tb.delong_table(pred)),
+                    lambda pred, s: tb.delong_table(pred), needs=("paired_arms",)),
     EvaluationTable("calibration", "Calibration", "calibration_table",
                     lambda pred, s: tb.calibration_table(pred)),
     EvaluationTable("dca", "Decision-curve net benefit", "dca_table",
@@ -96,16 +102,25 @@ TABLES: dict[str, EvaluationTable] = {t.name: t for t in (
     EvaluationTable("reclassification", "Reclassification (continuous NRI, IDI)",
                     "reclassification",
                     lambda pred, s: tb.reclassification_table(pred, n_boot=s.n_boot,
-                                                              seed=s.seed)),
+                                                              seed=s.seed),
+                    needs=("combined",)),
     EvaluationTable("subgroups", "AUC by Ki-67 subgroup (test set)", "subgroups_table",
-                    lambda pred, s: tb.subgroup_table(pred, ki67_cutoff=s.ki67_cutoff),
-                    applies=lambda design: design.has_ki67),
+                    lambda pred, s: tb.subgroup_table(pred, ki67_cutoff=s.ki67_cutoff,
+                                                      models=s.subgroup_models),
+                    needs=("ki67",)),
 )}
 
 
 def table_names(design: StudyDesign) -> list[str]:
     """Names of the tables a study of ``design`` has, in :data:`TABLES` order."""
     return [name for name, table in TABLES.items() if table.applies(design)]
+
+
+def skipped_tables(design: StudyDesign) -> list[str]:
+    """``"skipped: table <name> (<title>) because <reason>"`` for every table of
+    :data:`TABLES` that ``design`` lacks a part for (the first missing part's reason)."""
+    return [f"skipped: table {name} ({table.title}) because {design.lacks(table.needs)}"
+            for name, table in TABLES.items() if not table.applies(design)]
 
 
 def _entry(name: str) -> EvaluationTable:
@@ -128,7 +143,7 @@ def evaluation_tables(pred: pd.DataFrame, names: Sequence[str] | None = None,
         :func:`table_names` of the study's design); default every registered table.
     **settings
         Fields of :class:`TableSettings` (``cutoff``, ``ki67_cutoff``, ``dca_grid``,
-        ``n_boot``, ``seed``); the others keep their defaults.
+        ``n_boot``, ``seed``, ``subgroup_models``); the others keep their defaults.
 
     Returns
     -------

@@ -222,14 +222,15 @@ def _subgroup_section(subgroups: pd.DataFrame | None,
                        "P for difference", "Note"], rows), ""]
 
 
-def _cascade_section(cascade_metrics: pd.DataFrame | None) -> list[str]:
-    """Accuracy and kappas of the hierarchical cascade (one sentence)."""
+def _cascade_section(cascade_metrics: pd.DataFrame | None,
+                     model: str = "combined") -> list[str]:
+    """Accuracy and kappas of the hierarchical cascade of ``model`` (one sentence)."""
     if cascade_metrics is None or cascade_metrics.empty:
         return []
     m = cascade_metrics.iloc[0]
     note = _note(m.get("note"))
     return ["## Hierarchical cascade (test set)", "",
-            f"N0 / N1-2 / N≥3 from level 1 then level 2 (combined models): "
+            f"N0 / N1-2 / N≥3 from level 1 then level 2 ({model} models): "
             f"n = {int(m['n'])}, accuracy "
             f"{fmt_ci(m['accuracy'], m['accuracy_ci_low'], m['accuracy_ci_high'])}, "
             f"Cohen's kappa {fmt_number(m['kappa'])}, linear-weighted "
@@ -237,24 +238,33 @@ def _cascade_section(cascade_metrics: pd.DataFrame | None) -> list[str]:
             f"{fmt_number(m['kappa_quadratic'])}." + (f" Note: {note}." if note else ""), ""]
 
 
+def _skipped_section(skipped: Sequence[str]) -> list[str]:
+    """What the study design left out, one line each ("skipped: ... because ...")."""
+    if not skipped:
+        return []
+    return ["## Not in this study design", "", *(f"- {line}" for line in skipped), ""]
+
+
 def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                    published: Sequence[Mapping], *, simulated: bool = True,
                    manifest: str | None = None, title: str | None = None,
                    level_labels: Mapping[str, str] | None = None,
                    cascade_metrics: pd.DataFrame | None = None,
-                   delong: pd.DataFrame | None = None) -> str:
+                   delong: pd.DataFrame | None = None, cascade_model: str = "combined",
+                   skipped: Sequence[str] = ()) -> str:
     """Markdown text of the summary (parameters: see :func:`write_summary`).
 
     Sections, each left out when its table is absent or empty: the comparison with the
     published values, discrimination and operating points, paired DeLong tests, Ki-67
-    subgroups, the hierarchical cascade.
+    subgroups, the hierarchical cascade, and what the study design skipped.
     """
     parts = (_header(title, simulated, manifest)
              + _comparison_section(perf, subgroups, published, level_labels)
              + _performance_section(perf, level_labels)
              + _delong_section(delong, level_labels)
              + _subgroup_section(subgroups, level_labels)
-             + _cascade_section(cascade_metrics))
+             + _cascade_section(cascade_metrics, cascade_model)
+             + _skipped_section(skipped))
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -263,7 +273,8 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                   manifest: str | None = None, title: str | None = None,
                   level_labels: Mapping[str, str] | None = None,
                   cascade_metrics: pd.DataFrame | None = None,
-                  delong: pd.DataFrame | None = None) -> Path:
+                  delong: pd.DataFrame | None = None, cascade_model: str = "combined",
+                  skipped: Sequence[str] = ()) -> Path:
     """Write ``results/summary.md``.
 
     Parameters
@@ -288,6 +299,13 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
         ``StudyDesign.level_label`` of every level); a level not in it is shown by name.
     cascade_metrics, delong
         Optional cascade metrics and DeLong table, summarised when given.
+    cascade_model
+        The model the cascade routed patients with
+        (:attr:`alnburden.design.StudyDesign.cascade_model`); default combined.
+    skipped
+        What the study design left out, one ``"skipped: ... because ..."`` sentence each
+        (the rule passes the design's, the table registry's and the figure registry's);
+        listed in a last section when not empty.
 
     Returns
     -------
@@ -296,7 +314,8 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
     """
     text = render_summary(perf, subgroups, published, simulated=simulated, manifest=manifest,
                           title=title, level_labels=level_labels,
-                          cascade_metrics=cascade_metrics, delong=delong)
+                          cascade_metrics=cascade_metrics, delong=delong,
+                          cascade_model=cascade_model, skipped=skipped)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

@@ -91,22 +91,6 @@ def _clinical_impact(inp: LevelInputs, path) -> list[Path]:
     return plot_clinical_impact(impact, path, inp.title)
 
 
-def _always(design: StudyDesign) -> bool:
-    return True
-
-
-def _has_images(design: StudyDesign) -> bool:
-    return design.has_images
-
-
-def _has_ki67(design: StudyDesign) -> bool:
-    return design.has_ki67
-
-
-def _has_cascade(design: StudyDesign) -> bool:
-    return design.has_cascade
-
-
 @dataclass(frozen=True)
 class FigureKind:
     """One figure of the study.
@@ -126,7 +110,8 @@ class FigureKind:
         The function that draws it (for the ``level_figures`` rule, a function of
         ``(LevelInputs, path)``).
     needs
-        Condition on the study design for the figure to exist.
+        Parts of the study design the figure needs (:data:`alnburden.design.PARTS`;
+        default none: every study has it).
     category
         Report category; None for a per-level figure (its level is its category).
     folder
@@ -138,7 +123,7 @@ class FigureKind:
     caption: str
     rule: str
     draw: Callable
-    needs: Callable[[StudyDesign], bool] = _always
+    needs: tuple[str, ...] = ()
     category: str | None = None
     folder: str = "figures"
 
@@ -148,8 +133,8 @@ class FigureKind:
         return self.category is None
 
     def applies(self, design: StudyDesign) -> bool:
-        """The figure exists in a study of this design."""
-        return bool(self.needs(design))
+        """The figure exists in a study of this design (it has every part it needs)."""
+        return not design.lacks(self.needs)
 
     def file_stem(self, level: str = "{level}") -> str:
         """Path inside ``results/`` without suffix: ``figures/{level}_{name}`` (per level),
@@ -163,22 +148,22 @@ class FigureKind:
 #: Every figure kind, in the order of the report.
 FIGURES: dict[str, FigureKind] = {f.name: f for f in (
     FigureKind("cohort_examples", "Example images", "cohort_examples", "cohort_examples",
-               plot_cohort_examples, _has_images, category="Cohort"),
+               plot_cohort_examples, ("images",), category="Cohort"),
     FigureKind("roc", "ROC", "roc", LEVEL_FIGURES_RULE, _roc),
     FigureKind("roc_learners", "ROC of the learners", "roc_learners", LEVEL_FIGURES_RULE,
-               _roc_learners, _has_images),
+               _roc_learners, ("images",)),
     FigureKind("calibration", "Calibration", "calibration", LEVEL_FIGURES_RULE, _calibration),
     FigureKind("dca", "Decision curves", "dca", LEVEL_FIGURES_RULE, _dca),
     FigureKind("clinical_impact", "Clinical impact", "clinical_impact", LEVEL_FIGURES_RULE,
-               _clinical_impact, _has_images),
+               _clinical_impact, ("combined",)),
     FigureKind("lasso_path", "Feature selection", "lasso_path", "selection_figures",
-               plot_lasso_path, _has_images, folder="{level}/selection"),
+               plot_lasso_path, ("images",), folder="{level}/selection"),
     FigureKind("lasso_cv", "Feature selection", "lasso_cv", "selection_figures",
-               plot_lasso_cv, _has_images, folder="{level}/selection"),
-    FigureKind("nomogram", "Nomogram", "nomogram", "nomogram", draw_nomograms),
+               plot_lasso_cv, ("images",), folder="{level}/selection"),
+    FigureKind("nomogram", "Nomogram", "nomogram", "nomogram", draw_nomograms, ("nomogram",)),
     FigureKind("subgroups_forest", "Ki-67 subgroups", "subgroups_forest", "subgroups_forest",
-               plot_subgroups_forest, _has_ki67, category="Subgroups"),
-    FigureKind("cascade", "Cascade", "cascade", "cascade_figure", plot_cascade, _has_cascade,
+               plot_subgroups_forest, ("ki67",), category="Subgroups"),
+    FigureKind("cascade", "Cascade", "cascade", "cascade_figure", plot_cascade, ("cascade",),
                category="Cascade"),
 )}
 
@@ -187,6 +172,13 @@ def figure_kinds(design: StudyDesign, rule: str | None = None) -> list[FigureKin
     """The figure kinds of a study of ``design`` (only those drawn by ``rule`` if given)."""
     return [f for f in FIGURES.values()
             if f.applies(design) and (rule is None or f.rule == rule)]
+
+
+def skipped_figures(design: StudyDesign) -> list[str]:
+    """``"skipped: figure <name> (<title>) because <reason>"`` for every figure kind that
+    ``design`` lacks a part for."""
+    return [f"skipped: figure {fig.name} ({fig.title}) because {design.lacks(fig.needs)}"
+            for fig in FIGURES.values() if not fig.applies(design)]
 
 
 def figure_files(design: StudyDesign) -> list[str]:

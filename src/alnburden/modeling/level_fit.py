@@ -26,6 +26,8 @@ of short steps that hand a :class:`_LevelFit` on to each other:
    training rows;
 6. ``_fit_combined``: **combined model** = logistic regression on Rad-score + independent
    clinical predictors, fitted on the training rows' out-of-fold Rad-scores;
+   Without clinical variables (a radiomics-only study) steps 2 and 6 are skipped; without
+   features (a cohort without images) steps 3-6 are;
 7. ``_save_models``, ``_predict``, ``_write_predictions``: the models, the model card and
    the predictions are written.
 
@@ -59,6 +61,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
+from alnburden.design import model_arms
 from alnburden.io import write_table
 from alnburden.levels import NODE_COUNT, Level, nodal_class, parse_rule
 from alnburden.modeling import selection as _selection
@@ -424,8 +427,9 @@ def _write_without_radiomics(fit: _LevelFit) -> None:
 
 
 def _fit_radiomics(fit: _LevelFit, features: pd.DataFrame, icc: pd.DataFrame | None,
-                   config: dict, n_jobs: int) -> None:
-    """Learners, radiomics model, out-of-fold Rad-score and combined model of the level."""
+                   config: dict, n_jobs: int, combined: bool) -> None:
+    """Learners, radiomics model, out-of-fold Rad-score and (if ``combined``) the combined
+    model of the level."""
     fit.X_tr = feature_matrix(features, fit.train.index)
     fit.X_te = feature_matrix(features, fit.test.index)
     selection = _selection.build_selection(config.get("selection"),
@@ -437,7 +441,8 @@ def _fit_radiomics(fit: _LevelFit, features: pd.DataFrame, icc: pd.DataFrame | N
     fit.rs_train = rad_score(fit.oof[chosen])
     final_sel = _fit_final_learners(fit, selection, best)
     fit.models["radiomics"] = fit.models[chosen]
-    _fit_combined(fit)
+    if combined:
+        _fit_combined(fit)
     _record_selection(fit, final_sel, cv_table, chosen)
 
 
@@ -578,7 +583,10 @@ def fit_level(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFrame 
     level
         The level (population and label rules).
     variables
-        The config's ``clinical.variables``.
+        The config's ``clinical.variables``; empty for a radiomics-only study: then no
+        ``clinical`` or ``combined`` model is fitted and no clinical table is written. The
+        models fitted are :func:`alnburden.design.model_arms` of (features given,
+        variables given), the arms :class:`~alnburden.design.StudyDesign` declares.
     config
         The config (uses ``seed``, ``selection`` and ``models``; a missing key or section
         takes the schema's defaults).
@@ -599,14 +607,26 @@ def fit_level(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFrame 
         :data:`~alnburden.modeling.predictions.PREDICTION_COLUMNS` then
         :data:`~alnburden.modeling.predictions.PREDICTION_EXTRA_COLUMNS`, one row per
         patient x set x model.
+
+    Raises
+    ------
+    ValueError
+        Neither features nor clinical variables (no model to fit), and the errors of the
+        steps (e.g. a training class smaller than the CV folds).
     """
+    arms = model_arms(features is not None, bool(variables))
+    if not arms:
+        raise ValueError(f"{level.name}: no model to fit: no radiomic features (a cohort "
+                         "without images) and config clinical.variables is empty; give the "
+                         "manifest image and mask columns or declare a clinical variable")
     t0 = time.perf_counter()
     fit = _prepare(cohort, split, level, config, Path(out_dir))
-    _fit_clinical(fit, variables)
-    if features is None:
-        _write_without_radiomics(fit)
+    if "clinical" in arms:
+        _fit_clinical(fit, variables)
+    if "radiomics" in arms:
+        _fit_radiomics(fit, features, icc, config, n_jobs, combined="combined" in arms)
     else:
-        _fit_radiomics(fit, features, icc, config, n_jobs)
+        _write_without_radiomics(fit)
     _save_models(fit)
     preds = _predict(fit, cohort, split, features)
     _write_predictions(fit, preds)

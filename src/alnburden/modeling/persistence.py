@@ -106,8 +106,9 @@ def predict_models(models: dict, cohort_rows: pd.DataFrame,
     Parameters
     ----------
     models
-        Name -> fitted model: ``clinical`` (always), and with radiomics ``radiomics``,
-        ``combined`` and the learners.
+        Name -> fitted model: the level's arms (:func:`alnburden.design.model_arms`):
+        ``clinical`` with clinical variables; with radiomics ``radiomics`` and the
+        learners, and ``combined`` when both are present.
     cohort_rows
         Clinical columns of the patients (one row each).
     features_rows
@@ -121,7 +122,8 @@ def predict_models(models: dict, cohort_rows: pd.DataFrame,
     rad_score : ndarray
         Rad-score per patient (NaN without radiomics).
     """
-    probs = {"clinical": models["clinical"].predict_proba(cohort_rows)[:, 1]}
+    probs = ({"clinical": models["clinical"].predict_proba(cohort_rows)[:, 1]}
+             if "clinical" in models else {})
     rs = np.full(len(cohort_rows), np.nan)
     if "radiomics" in models:
         if features_rows is None:
@@ -140,6 +142,7 @@ def predict_models(models: dict, cohort_rows: pd.DataFrame,
             X = features_rows[cols].astype(float).replace([np.inf, -np.inf], np.nan)
             probs[name] = model.predict_proba(X)[:, 1]
         rs = rad_score(probs["radiomics"])
+    if "combined" in models:
         probs["combined"] = models["combined"].predict_proba(
             cohort_rows.assign(rad_score=rs))[:, 1]
     return probs, rs

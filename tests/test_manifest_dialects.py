@@ -164,3 +164,22 @@ def test_workflow_dag_from_an_xlsx_manifest(tiny_cohort, tmp_path):
     assert bad.returncode != 0
     said = bad.stdout + bad.stderr
     assert "config cohort.manifest: manifest" in said and "Excel Workbook" in said
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_trailing_delimiters_of_a_spreadsheet_export_are_dropped(tiny_cohort, sep):
+    """Excel often ends every line with a delimiter: an empty column without a name."""
+    expected = tiny_cohort.validate()
+    path = tiny_cohort.root / "trailing.csv"
+    lines = _numeric(tiny_cohort).to_csv(index=False, sep=sep).splitlines()
+    path.write_text("".join(f"{line}{sep}\n" for line in lines))
+    pd.testing.assert_frame_equal(_validate(tiny_cohort, path), expected)
+
+
+def test_a_column_without_a_name_holding_values_is_reported(tiny_cohort):
+    """A pandas export with its index (an empty first header cell) is named in the report."""
+    path = tiny_cohort.root / "with_index.csv"
+    _numeric(tiny_cohort).to_csv(path)  # header ",patient_id,..."
+    with pytest.raises(CohortValidationError,
+                       match=r"a column without a name holds values \(Unnamed: 0\)"):
+        _validate(tiny_cohort, path)

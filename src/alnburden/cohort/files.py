@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-from alnburden.io.dicom import cine_error, is_dicom
+from alnburden.io.dicom import ImageFormatError, cine_error, is_dicom
 from alnburden.io.images import (GEOMETRY_TOLERANCE, MAX_COMPONENTS, PIXEL_KINDS,
-                                 ImageFormatError, UnreadableImageError, count_components,
+                                 UnreadableImageError, count_components,
                                  is_raster, lesion_array, plane_geometry, read_file,
                                  same_origin, same_spacing, with_ultrasound_spacing)
 

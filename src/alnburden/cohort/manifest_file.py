@@ -107,7 +107,8 @@ def _split_table(table: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
     as pandas names them (``Unnamed: i`` for an empty name, ``age.1`` for a second ``age``)."""
     header = [str(h) for h in table.iloc[0]] if len(table) else []
     names, seen = [], Counter()
-    for i, name in enumerate(h.strip() or f"Unnamed: {i}" for h in header):
+    for i, h in enumerate(header):
+        name = h.strip() or f"Unnamed: {i}"
         names.append(f"{name}.{seen[name]}" if seen[name] else name)
         seen[name] += 1
     raw = table.iloc[1:].reset_index(drop=True)

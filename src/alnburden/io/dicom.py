@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pydicom
-from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
-from pydicom.misc import is_dicom
+
+if TYPE_CHECKING:  # pydicom is imported when a DICOM file is read (0.3 s of every job)
+    from pydicom.dataset import Dataset
+
+#: Offset and value of the DICOM Part 10 magic (after the 128-byte preamble).
+_MAGIC_OFFSET, _MAGIC = 128, b"DICM"
 
 #: Millimetres per unit, for the PhysicalUnitsX/YDirection codes that measure a length.
 #: DICOM PS3.3 C.8.5.5.1.15 has no millimetre code: centimetre (3) is the only one.
@@ -123,10 +126,21 @@ class UltrasoundRegion:
         return f"region {self.number} (columns {x0}-{x1}, rows {y0}-{y1})"
 
 
+def is_dicom(path: str | Path) -> bool:
+    """The file is a DICOM Part 10 file ("DICM" after its 128-byte preamble), as
+    ``pydicom.misc.is_dicom`` decides, without importing pydicom."""
+    with open(path, "rb") as fh:
+        fh.seek(_MAGIC_OFFSET)
+        return fh.read(len(_MAGIC)) == _MAGIC
+
+
 def _header(path: Path) -> Dataset | None:
     """The DICOM header of ``path`` (no pixels), or None when it is not a DICOM file."""
     if not is_dicom(path):
         return None
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
     try:
         return pydicom.dcmread(path, stop_before_pixels=True)
     except (InvalidDicomError, OSError, ValueError) as err:

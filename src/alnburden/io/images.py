@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
-from alnburden.io.dicom import ImageFormatError, cine_error, is_dicom, ultrasound_spacing
+from alnburden.io.dicom import cine_error, is_dicom, ultrasound_spacing
 
 logger = logging.getLogger(__name__)
 

@@ -103,22 +103,33 @@ def validate_manifest(manifest_path: str | Path, variables: Sequence[dict],
     if raw is not None:
         cohort = _checked_cohort(raw, manifest_path.parent, variables, levels, base, problems,
                                  min_lesion_pixels, allow_border_contact)
+    _report(problems, manifest_path, None if raw is None else len(raw), source, report_path)
+    assert cohort is not None
+    _log_valid(cohort, levels, manifest_path, source, time.perf_counter() - t0)
+    return cohort
+
+
+def _report(problems: ProblemLog, manifest_path: Path, n_rows: int | None, source: str | None,
+            report_path: str | Path | None) -> None:
+    """Write the validation report (when asked) and raise if it lists any problem."""
     report = problems.frame()
     if report_path is not None:
         write_validation_report(report, report_path, source=source)
     if len(report):
         logger.error("manifest %s: %d problems in %d rows", manifest_path, len(report),
                      report["row"].dropna().nunique())
-        raise CohortValidationError(report, manifest_path, None if raw is None else len(raw),
-                                    source)
-    assert cohort is not None
+        raise CohortValidationError(report, manifest_path, n_rows, source)
+
+
+def _log_valid(cohort: pd.DataFrame, levels: list[Level], manifest_path: Path,
+               source: str | None, seconds: float) -> None:
+    """Log the valid cohort's size and label counts per level (and nodal class)."""
     counts = {lv.name: {int(k): int(v) for k, v in
                         cohort[lv.name].value_counts().sort_index().items()} for lv in levels}
     if "nodal_class" in cohort:
         counts["nodal_class"] = cohort["nodal_class"].value_counts().to_dict()
     logger.info("manifest %s (%s): %d patients valid (%s) in %.1f s", manifest_path, source,
-                len(cohort), counts, time.perf_counter() - t0)
-    return cohort
+                len(cohort), counts, seconds)
 
 
 def _checked_cohort(raw: pd.DataFrame, manifest_dir: Path, variables: list[dict],

@@ -113,3 +113,14 @@ def test_table_settings_defaults_are_the_schema_defaults():
     assert defaults == {"cutoff": schema["cutoff"], "ki67_cutoff": schema["ki67_cutoff"],
                         "dca_grid": tuple(schema["dca_thresholds"]),
                         "n_boot": schema["bootstrap"], "seed": config_default("seed")}
+
+
+def test_table_settings_from_config_maps_every_evaluation_key():
+    from alnburden.evaluation.registry import TableSettings
+
+    s = TableSettings.from_config({"cutoff": 0.52, "bootstrap": 0, "dca_thresholds": [0.1, 0.5, 0.1]},
+                                  seed=7, subgroup_models=["clinical"])
+    assert (s.cutoff, s.n_boot, s.dca_grid, s.seed, s.subgroup_models) == (
+        0.52, 0, (0.1, 0.5, 0.1), 7, ("clinical",))
+    assert s.ki67_cutoff == TableSettings().ki67_cutoff        # missing key: schema default
+    assert TableSettings.from_config(None) == TableSettings()

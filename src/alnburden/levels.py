@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from alnburden.schemas import CONFIG_SCHEMA, load_schema
+
 #: Column of the pathological positive-node count (the default hierarchy's rules).
 NODE_COUNT = "n_positive_nodes"
 
@@ -155,8 +157,10 @@ def levels_from_config(config: dict) -> list[Level]:
         Duplicate level names, a rule that does not parse, or a level named like a column
         its rules read (its label column would overwrite that column).
     """
-    out = [Level(name=lv["name"], label=lv["label"], population=lv.get("population", "all"),
-                 description=lv.get("description", "")) for lv in config["levels"]]
+    item = load_schema(CONFIG_SCHEMA)["properties"]["levels"]["items"]["properties"]
+    defaults = {key: item[key]["default"] for key in ("population", "description")}
+    out = [Level(name=lv["name"], label=lv["label"], **{**defaults, **{
+        k: lv[k] for k in defaults if k in lv}}) for lv in config["levels"]]
     names = [lv.name for lv in out]
     if len(set(names)) != len(names):
         raise ValueError(f"level names must be unique, got {names}")

@@ -23,6 +23,7 @@ import pandas as pd
 from alnburden.design import StudyDesign
 from alnburden.evaluation import tables as tb
 from alnburden.io import write_table
+from alnburden.schemas import config_default, with_defaults
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,17 @@ class TableSettings:
     n_boot: int = 1000
     seed: int = 2026
     subgroup_models: Sequence[str] = ("radiomics", "combined")
+
+    @classmethod
+    def from_config(cls, evaluation: dict | None, seed: int | None = None,
+                    subgroup_models: Sequence[str] | None = None) -> TableSettings:
+        """The settings of the config's ``evaluation`` section (missing keys take the
+        schema's defaults) and ``seed``: the one place config keys meet field names."""
+        ev = with_defaults("evaluation", evaluation)
+        extra = {} if subgroup_models is None else {"subgroup_models": tuple(subgroup_models)}
+        return cls(cutoff=ev["cutoff"], ki67_cutoff=ev["ki67_cutoff"],
+                   dca_grid=tuple(ev["dca_thresholds"]), n_boot=ev["bootstrap"],
+                   seed=config_default("seed") if seed is None else seed, **extra)
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def test_performance_columns_exactly_as_design(pred):
               "accuracy", "accuracy_ci_low", "accuracy_ci_high",
               "ppv", "ppv_ci_low", "ppv_ci_high", "npv", "npv_ci_low", "npv_ci_high"]
     assert list(perf.columns[: len(design)]) == design
-    assert list(perf.columns[len(design):]) == ["tp", "fp", "tn", "fn"]   # documented additions
+    assert list(perf.columns[len(design):]) == ["tp", "fp", "tn", "fn", "cutoff_source"]  # documented additions
     assert len(perf) == 2 * 5 * 3
     assert perf["auc"].notna().all()
     assert perf["model"].tolist()[:5] == ["radiomics"] * 3 + ["clinical"] * 2
@@ -88,7 +88,7 @@ def test_performance_columns_exactly_as_design(pred):
     assert ((perf["tp"] + perf["fp"] + perf["tn"] + perf["fn"]) == perf["n"]).all()
 
 
-def test_cutoff_is_chosen_on_train_and_reused(pred):
+def test_cutoff_is_chosen_out_of_fold_and_reused(pred):
     perf = ev.performance_table(pred).set_index(["level", "model", "set"])
     for (level, model), g in perf.groupby(level=[0, 1]):
         assert g["cutoff"].nunique() == 1, (level, model)
@@ -101,12 +101,20 @@ def test_cutoff_is_chosen_on_train_and_reused(pred):
     t = perf.xs("test", level="set")
     t2 = perf2.xs("test", level="set")
     assert not np.allclose(t["auc"], t2["auc"])
-    # ...and scrambling train does move it
+    # ...scrambling the apparent train predictions does not move it either (no nested rows
+    # here: the cutoff is chosen on the out-of-fold cv predictions)...
+    assert set(perf["cutoff_source"]) == {"cv"}
     scrambled = pred.copy()
     tr = scrambled["set"] == "train"
     scrambled.loc[tr, "p"] = np.random.default_rng(2).random(int(tr.sum()))
     perf3 = ev.performance_table(scrambled).set_index(["level", "model", "set"])
-    assert not np.allclose(perf["cutoff"], perf3["cutoff"])
+    pd.testing.assert_series_equal(perf["cutoff"], perf3["cutoff"])
+    # ...and scrambling cv does
+    scrambled = pred.copy()
+    cv = scrambled["set"] == "cv"
+    scrambled.loc[cv, "p"] = np.random.default_rng(2).random(int(cv.sum()))
+    perf4 = ev.performance_table(scrambled).set_index(["level", "model", "set"])
+    assert not np.allclose(perf["cutoff"], perf4["cutoff"])
 
 
 def test_fixed_cutoff_and_bad_cutoff(pred):
@@ -130,7 +138,9 @@ def test_missing_column_and_bad_probability(pred):
 def test_delong_table(pred):
     d = ev.delong_table(pred)
     assert list(d.columns[:8]) == ["level", "set", "model_a", "model_b", "auc_a", "auc_b", "z", "p"]
-    assert len(d) == 2 * 3 * 3
+    assert len(d) == 2 * 2 * 3          # levels x (cv, test: never the apparent train) x pairs
+    assert set(d["set"]) == {"cv", "test"}
+    assert set(d["predictions"]) == {ev.SET_KINDS["cv"], ev.SET_KINDS["test"]}
     assert set(zip(d["model_a"], d["model_b"])) == set(ev.DELONG_PAIRS)
     perf = ev.performance_table(pred).set_index(["level", "model", "set"])
     row = d[(d["level"] == "level1") & (d["set"] == "test") & (d["model_b"] == "radiomics")].iloc[0]
@@ -168,7 +178,8 @@ def test_reclassification_table(pred):
     r = ev.reclassification_table(pred, n_boot=50, seed=1)
     assert list(r.columns[:10]) == ["level", "set", "model_new", "model_old", "nri", "nri_ci_low",
                                     "nri_ci_high", "idi", "idi_ci_low", "idi_ci_high"]
-    assert len(r) == 2 * 2 * 2
+    assert len(r) == 2 * 1 * 2          # levels x test (no nested rows here) x pairs
+    assert set(r["set"]) == {"test"}
     assert (r["nri_ci_low"] <= r["nri"]).all() and (r["nri"] <= r["nri_ci_high"]).all()
     r2 = ev.reclassification_table(pred, n_boot=50, seed=1)
     pd.testing.assert_frame_equal(r, r2)
@@ -177,7 +188,9 @@ def test_reclassification_table(pred):
 def test_subgroup_table(pred):
     s = ev.subgroup_table(pred, ki67_cutoff=20)
     assert list(s.columns) == ["level", "model", "subgroup", "n", "events", "auc", "auc_ci_low",
-                               "auc_ci_high", "p_difference", "note"]
+                               "auc_ci_high", "p_difference", "note", "set", "p_interaction",
+                               "calibration_slope", "calibration_intercept", "brier"]
+    assert set(s["set"]) == {"test"} and s["p_interaction"].between(0, 1).all()
     assert len(s) == 2 * 2 * 2
     assert s["subgroup"].tolist()[:2] == ["Ki-67 < 20%", "Ki-67 >= 20%"]
     for _, g in s.groupby(["level", "model"]):
@@ -212,7 +225,7 @@ def test_evaluable_keeps_labelled_rows_of_the_evaluated_sets():
     df = make_predictions(n=60, cascade=True)
     df.loc[df.index[0], "p"] = np.nan           # an unscored row is left out
     out = ev.evaluable(df)
-    assert set(out["set"]) == set(ev.SETS)
+    assert set(out["set"]) == set(ev.SETS) & set(df["set"])
     assert out["y_true"].dtype == int and out["p"].notna().all()
     assert len(out) == int(df["set"].isin(ev.SETS).sum()) - 1
     bad = df.assign(y_true=df["y_true"].astype(float) * 2)

@@ -77,7 +77,7 @@ def test_forest_and_cascade(tmp_path, pred):
     sub1 = ev.subgroup_table(one)
     _check(forest.plot_subgroups_forest(sub, tmp_path / "forest"), tmp_path, "forest")
     _check(forest.plot_subgroups_forest(sub1, tmp_path / "forest1"), tmp_path, "forest1")
-    with pytest.raises(ValueError, match="subgroup table is empty"):
+    with pytest.raises(ValueError, match="subgroup table has no test-set row"):
         forest.plot_subgroups_forest(sub.iloc[:0], tmp_path / "x")
     conf, met = cs.cascade_table(cs.cascade_predictions(pred))
     _check(plot_cascade(conf, tmp_path / "cascade", met), tmp_path, "cascade")

@@ -28,7 +28,7 @@ IMAGE_COLUMNS = ("image", "mask")
 KI67 = "ki67"
 #: The parts a table or a figure may need (see :meth:`StudyDesign.has`).
 PARTS = ("images", "clinical", "combined", "ki67", "node_counts", "cascade", "nomogram",
-         "paired_arms")
+         "paired_arms", "nested")
 
 
 def model_arms(has_images: bool, has_clinical: bool) -> tuple[str, ...]:
@@ -54,12 +54,17 @@ class StudyDesign:
         The cohort has ``image`` and ``mask`` columns (the radiomics arm runs).
     simulated
         The cohort is the built-in in-silico cohort (no ``cohort.manifest``).
+    nested_folds, nested_repeats
+        Outer folds and repeats of the nested cross-validation (config
+        ``internal_validation.nested``); 0 folds when it is switched off.
     """
 
     levels: tuple[Level, ...]
     clinical_variables: tuple[str, ...]
     has_images: bool
     simulated: bool
+    nested_folds: int = 0
+    nested_repeats: int = 1
 
     @classmethod
     def from_config(cls, config: dict, manifest_columns: Sequence[str] | None = None
@@ -68,12 +73,18 @@ class StudyDesign:
 
         ``manifest_columns`` None means the in-silico cohort, which has images.
         """
+        from alnburden.schemas import with_defaults
+
         columns = None if manifest_columns is None else set(manifest_columns)
+        nested = with_defaults("internal_validation",
+                               config.get("internal_validation"))["nested"]
         return cls(
             levels=tuple(levels_from_config(config)),
             clinical_variables=tuple(v["name"] for v in config["clinical"]["variables"]),
             has_images=columns is None or set(IMAGE_COLUMNS) <= columns,
-            simulated=not config["cohort"].get("manifest"))
+            simulated=not config["cohort"].get("manifest"),
+            nested_folds=int(nested["folds"]) if nested["enabled"] else 0,
+            nested_repeats=int(nested["repeats"]))
 
     @property
     def level_names(self) -> list[str]:
@@ -111,6 +122,16 @@ class StudyDesign:
         return len(self.levels) >= 2 and self.has_node_counts
 
     @property
+    def has_nested(self) -> bool:
+        """The nested cross-validation runs (config ``internal_validation.nested``)."""
+        return self.nested_folds >= 2
+
+    @property
+    def nested_fold_ids(self) -> list[int]:
+        """Index of every outer fold of the nested CV (``repeat * folds + fold``)."""
+        return list(range(self.nested_folds * self.nested_repeats)) if self.has_nested else []
+
+    @property
     def nomogram_model(self) -> str | None:
         """The logistic model drawn as a nomogram: combined, or clinical alone in a cohort
         without images; None without clinical variables (the radiomics model is a learner,
@@ -140,7 +161,7 @@ class StudyDesign:
                    "combined": self.has_combined, "ki67": self.has_ki67,
                    "node_counts": self.has_node_counts, "cascade": self.has_cascade,
                    "nomogram": self.nomogram_model is not None,
-                   "paired_arms": len(self.arms) >= 2}
+                   "paired_arms": len(self.arms) >= 2, "nested": self.has_nested}
         if part not in present:
             raise ValueError(f"no design part {part!r}; the parts are {list(PARTS)}")
         return present[part]
@@ -161,6 +182,8 @@ class StudyDesign:
             return no_images if not self.has_images else no_clinical
         if part == "ki67":
             return f"no clinical variable is named {KI67} (config clinical.variables)"
+        if part == "nested":
+            return "config internal_validation.nested.enabled is false"
         if part == "cascade" and len(self.levels) < 2:
             return "config levels declares one level"
         return (f"the level rules do not read {NODE_COUNT} (config levels), so the nodal "
@@ -179,7 +202,8 @@ class StudyDesign:
                             "and Rad-score"),
                  ("clinical", "clinical predictors and the clinical model"),
                  ("combined", "the combined model (Rad-score + clinical predictors)"),
-                 ("cascade", "the hierarchical cascade (N0 / N1-2 / N>=3)")]
+                 ("cascade", "the hierarchical cascade (N0 / N1-2 / N>=3)"),
+                 ("nested", "the nested cross-validation (internal validation)")]
         return [f"skipped: {what} because {self.why_not(part)}"
                 for part, what in steps if not self.has(part)]
 

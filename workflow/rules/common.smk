@@ -96,6 +96,7 @@ LEVELS = DESIGN.level_names
 wildcard_constraints:
     level="|".join(LEVELS),
     shard=r"\d+",
+    fold=r"\d+",
 
 
 def job_slots():
@@ -143,6 +144,31 @@ def fit_level_inputs(wildcards):
     out = {"cohort": rules.validate_cohort.output.cohort, "split": rules.split_cohort.output.split}
     if DESIGN.has_images:
         out.update(features=rules.merge_features.output.parquet, icc=rules.icc.output.icc)
+    return out
+
+
+NESTED_FOLDS = DESIGN.nested_fold_ids
+
+
+def nested_fold_inputs(wildcards):
+    """A level fit's inputs, with the robustness shards in place of the ICC table (each
+    outer fold recomputes the ICC on its own training patients)."""
+    out = fit_level_inputs(wildcards)
+    if DESIGN.has_images:
+        out.pop("icc")
+        out["robustness"] = expand(f"{RESULTS}/features/robustness/{{shard}}.parquet",
+                                   shard=SHARDS)
+    return out
+
+
+def level_predictions():
+    """Every level's predictions (and its nested CV's), in level order: the tables that
+    merge_predictions joins into results/predictions.csv."""
+    out = []
+    for level in LEVELS:
+        out.append(f"{RESULTS}/{level}/predictions.csv")
+        if DESIGN.has_nested:
+            out.append(f"{RESULTS}/{level}/nested_predictions.csv")
     return out
 
 

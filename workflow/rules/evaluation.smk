@@ -5,7 +5,7 @@
 
 rule merge_predictions:
     input:
-        expand(f"{RESULTS}/{{level}}/predictions.csv", level=LEVELS),
+        level_predictions(),
     output:
         f"{RESULTS}/predictions.csv",
     log:

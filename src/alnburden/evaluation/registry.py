@@ -116,7 +116,7 @@ TABLES: dict[str, EvaluationTable] = {t.name: t for t in (
                     lambda pred, s: tb.reclassification_table(pred, n_boot=s.n_boot,
                                                               seed=s.seed),
                     needs=("combined",)),
-    EvaluationTable("subgroups", "AUC by Ki-67 subgroup (test set)", "subgroups_table",
+    EvaluationTable("subgroups", "AUC, calibration and interaction test by Ki-67 subgroup", "subgroups_table",
                     lambda pred, s: tb.subgroup_table(pred, ki67_cutoff=s.ki67_cutoff,
                                                       models=s.subgroup_models),
                     needs=("ki67",)),

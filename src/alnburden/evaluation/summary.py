@@ -106,6 +106,8 @@ def comparison_table(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                 hit = perf_idx.loc[key]
         elif subgroups is not None and not subgroups.empty and e["set"] == "test":
             sg = subgroups[(subgroups["level"] == e["level"]) & (subgroups["model"] == e["model"])]
+            if "set" in sg.columns:
+                sg = sg[sg["set"] == e["set"]]
             sg = sg[[ev.subgroup_kind(s) == e["subgroup"] for s in sg["subgroup"]]]
             if len(sg):
                 hit = sg.iloc[0]
@@ -186,11 +188,27 @@ def _performance_section(perf: pd.DataFrame,
              fmt_ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]), fmt_number(r["cutoff"], 3),
              *(fmt_ci(r[rate], r[f"{rate}_ci_low"], r[f"{rate}_ci_high"])
                for rate in ("sensitivity", "specificity", "accuracy"))]
-            for _, r in main.iterrows() if r["set"] != "cv"]
+            for _, r in main.iterrows() if r["set"] in ev.display_sets(perf["set"])]
     return ["## Discrimination and operating points", "",
-            "Cutoffs chosen on the training set and applied unchanged to the test set.", "",
+            "Each model's cutoff is chosen on training patients only "
+            f"({_cutoff_sources(main)}) and applied unchanged to the test set; the nested "
+            "cross-validation rows use the cutoff chosen inside their own outer fold. "
+            "`train` is apparent (optimistic), `nested` the nested cross-validation of the "
+            "whole fit, `test` the independent test set.", "",
             _md_table(["Level", "Model", "Set", "n (events)", "AUC (95% CI)", "Cutoff",
                        "Sensitivity", "Specificity", "Accuracy"], rows), ""]
+
+
+def _cutoff_sources(perf: pd.DataFrame) -> str:
+    """Where the performance table's cutoffs were chosen, in words."""
+    words = {"nested": "Youden index on the nested out-of-fold predictions",
+             "cv": "Youden index on the out-of-fold predictions",
+             "train": "Youden index on the apparent predictions", "fixed": "fixed probability"}
+    if "cutoff_source" not in perf.columns:
+        return words["train"]
+    found = [s for s in ("nested", "cv", "train", "fixed")
+             if (perf.loc[perf["set"] == "test", "cutoff_source"] == s).any()]
+    return "; ".join(words[s] for s in found) or "none"
 
 
 def _delong_section(delong: pd.DataFrame | None,
@@ -213,13 +231,22 @@ def _subgroup_section(subgroups: pd.DataFrame | None,
     """AUCs within the Ki-67 subgroups (test set)."""
     if subgroups is None or subgroups.empty:
         return []
+    if "set" in subgroups.columns:
+        subgroups = subgroups[subgroups["set"] == "test"]
     rows = [[_level_name(r["level"], level_labels), r["model"], _subgroup_text(r["subgroup"]),
              _n_events(r), fmt_ci(r["auc"], r["auc_ci_low"], r["auc_ci_high"]),
-             fmt_p(r["p_difference"]), _note(r.get("note"))]
+             fmt_number(r.get("calibration_slope", float("nan"))),
+             fmt_p(r.get("p_interaction", float("nan"))), fmt_p(r["p_difference"]),
+             _note(r.get("note"))]
             for _, r in subgroups.iterrows()]
     return ["## Ki-67 subgroups (test set)", "",
             _md_table(["Level", "Model", "Subgroup", "n (events)", "AUC (95% CI)",
-                       "P for difference", "Note"], rows), ""]
+                       "Calibration slope", "P for interaction", "P for AUC difference",
+                       "Note"], rows), "",
+            "P for interaction: likelihood-ratio test of the model's linear predictor x "
+            "subgroup in a logistic model on the test set (does the prediction-outcome "
+            "relation differ?); P for AUC difference: z test of the two independent AUCs, "
+            "which also reacts to a different case mix.", ""]
 
 
 def _cascade_section(cascade_metrics: pd.DataFrame | None,

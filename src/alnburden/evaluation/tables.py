@@ -11,7 +11,10 @@ The predictions table has one row per patient x level x set x model::
     patient_id, level, set, model, y_true, p, rad_score[, nodal_class, ki67, ...]
 
 ``set`` is ``train`` (apparent: the final model scoring its own training patients),
-``cv`` (out-of-fold predictions on the training patients) or ``test``. Any other set
+``cv`` (out-of-fold predictions on the training patients, with the learner, its
+hyper-parameters and the clinical predictors chosen on all of them: the tuning estimate),
+``nested`` (out-of-fold predictions of the nested cross-validation, everything refitted
+without the patient: :mod:`alnburden.modeling.nested`) or ``test``. Any other set
 (e.g. ``cascade``, the level-2 model scoring every test patient for the hierarchical
 cascade, see :mod:`alnburden.evaluation.cascade`) is ignored by the tables here.
 
@@ -20,10 +23,23 @@ Which tables a study has, their titles and report captions are registered in
 
 Operating points
 ----------------
-The probability cutoff of a level/model is chosen ONCE, on that level/model's ``train``
-(apparent) predictions -- by the Youden index or fixed by the config -- and applied
-unchanged to ``cv`` and ``test``. The test set never influences the cutoff. A patient is
-called positive when ``p >= cutoff`` (the convention of :mod:`alnburden.stats.rates`).
+The probability cutoff of a level/model is chosen ONCE on training patients -- by the
+Youden index on its ``nested`` predictions (``cv`` when the study has no nested CV,
+``train`` when it has neither), or fixed by the config -- and applied unchanged to
+``train``, ``cv`` and ``test``. Apparent predictions are not used when out-of-fold ones
+exist: a random forest or k-NN is near-perfect on its own training patients, and a cutoff
+chosen there is too high or too low for new patients. The ``nested`` rows carry their own
+cutoff (chosen inside their outer fold, column ``cutoff``), so their sensitivity and
+specificity are honest too. The test set never influences a cutoff. A patient is called
+positive when ``p >= cutoff`` (the convention of :mod:`alnburden.stats.rates`).
+
+Comparisons
+-----------
+DeLong tests and NRI/IDI compare two models' predictions of the same kind only: both
+out-of-fold (``cv``, ``nested``) or both on the test set. The ``train`` rows are never
+compared: the combined model's apparent predictions use out-of-fold Rad-scores while the
+radiomics model's are apparent, so their difference means nothing. Hosmer-Lemeshow uses
+``df = G - 2`` on ``train`` (the data the model was fitted on) and ``df = G`` elsewhere.
 """
 
 from __future__ import annotations
@@ -39,13 +55,33 @@ from alnburden.modeling.predictions import PREDICTION_COLUMNS
 from alnburden.stats import calibration as _cal
 from alnburden.stats import dca as _dca
 from alnburden.stats import delong as _delong
+from alnburden.stats import interaction as _interaction
 from alnburden.stats import rates as _rates
 from alnburden.stats import reclassification as _reclass
 
 logger = logging.getLogger(__name__)
 
 #: The evaluated sets, in display order.
-SETS = ("train", "cv", "test")
+SETS = ("train", "cv", "nested", "test")
+#: What each set's predictions are (column ``predictions`` of the comparison tables).
+SET_KINDS = {"train": "apparent (models scoring their own training patients)",
+             "cv": "out-of-fold, choices made on all training patients (tuning estimate)",
+             "nested": "out-of-fold, nested cross-validation",
+             "test": "independent test set"}
+#: Sets whose predictions come from models fitted on the same patients.
+FITTED_SETS = ("train",)
+#: Sets on which two models' predictions are of the same kind and may be compared.
+COMPARABLE_SETS = ("cv", "nested", "test")
+#: Where the Youden cutoff is chosen, in order of preference (the first present).
+CUTOFF_SOURCES = ("nested", "cv", "train")
+
+
+def display_sets(present: Iterable[str]) -> tuple[str, ...]:
+    """The sets a figure or summary shows, of those ``present``: apparent, the honest
+    internal estimate (``nested``; ``cv``, the tuning estimate, only without it), test."""
+    present = set(present)
+    internal = "nested" if "nested" in present else "cv"
+    return tuple(s for s in ("train", internal, "test") if s in present)
 #: The study's three models, in display order (learners follow, alphabetically).
 PRIMARY_MODELS = ("radiomics", "clinical", "combined")
 #: Pairs compared by the paired DeLong test (model_a vs model_b), when both exist.
@@ -59,17 +95,20 @@ _RATES = ("sensitivity", "specificity", "accuracy", "ppv", "npv")
 PERFORMANCE_COLUMNS = (
     ["level", "model", "set", "n", "events", "auc", "auc_ci_low", "auc_ci_high", "cutoff"]
     + [c for r in _RATES for c in (r, f"{r}_ci_low", f"{r}_ci_high")]
-    + ["tp", "fp", "tn", "fn"]
+    + ["tp", "fp", "tn", "fn", "cutoff_source"]
 )
-DELONG_COLUMNS = ["level", "set", "model_a", "model_b", "auc_a", "auc_b", "z", "p", "n"]
+DELONG_COLUMNS = ["level", "set", "model_a", "model_b", "auc_a", "auc_b", "z", "p", "n",
+                  "predictions"]
 CALIBRATION_COLUMNS = ["level", "model", "set", "brier", "hl_chi2", "hl_df", "hl_p", "slope",
                        "intercept", "slope_ci_low", "slope_ci_high", "intercept_ci_low",
-                       "intercept_ci_high", "n", "events"]
+                       "intercept_ci_high", "n", "events", "scaled_brier", "ici", "e90"]
 DCA_COLUMNS = ["level", "model", "set", "threshold", "net_benefit"]
 RECLASSIFICATION_COLUMNS = ["level", "set", "model_new", "model_old", "nri", "nri_ci_low",
-                            "nri_ci_high", "idi", "idi_ci_low", "idi_ci_high", "n", "events"]
+                            "nri_ci_high", "idi", "idi_ci_low", "idi_ci_high", "n", "events",
+                            "predictions"]
 SUBGROUP_COLUMNS = ["level", "model", "subgroup", "n", "events", "auc", "auc_ci_low",
-                    "auc_ci_high", "p_difference", "note"]
+                    "auc_ci_high", "p_difference", "note", "set", "p_interaction",
+                    "calibration_slope", "calibration_intercept", "brier"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -238,15 +277,16 @@ def choose_cutoffs(pred: pd.DataFrame, cutoff: str | float = "youden") -> pd.Dat
     pred
         Predictions table.
     cutoff
-        ``"youden"`` (maximise sensitivity + specificity - 1 on the ``train`` apparent
-        predictions) or a fixed probability in (0, 1), e.g. ``0.52``.
+        ``"youden"`` (maximise sensitivity + specificity - 1 on the training patients'
+        out-of-fold predictions: the first of :data:`CUTOFF_SOURCES` the level/model has)
+        or a fixed probability in (0, 1), e.g. ``0.52``.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``level, model, cutoff, cutoff_source``. ``cutoff_source`` is ``train``,
-        ``cv`` (used only when a model has no apparent ``train`` predictions: the
-        out-of-fold predictions are also training patients) or ``fixed``.
+        Columns ``level, model, cutoff, cutoff_source``. ``cutoff_source`` is ``nested``,
+        ``cv``, ``train`` (apparent: only a model with no out-of-fold predictions) or
+        ``fixed``.
     """
     pred = evaluable(check_predictions(pred))
     if isinstance(cutoff, str):
@@ -260,7 +300,7 @@ def choose_cutoffs(pred: pd.DataFrame, cutoff: str | float = "youden") -> pd.Dat
         if not isinstance(cutoff, str):
             rows.append((level, model, float(cutoff), "fixed"))
             continue
-        source = "train" if (g["set"] == "train").any() else "cv"
+        source = next((s for s in CUTOFF_SOURCES if (g["set"] == s).any()), "train")
         fit = g[g["set"] == source]
         y, p = fit["y_true"].to_numpy(), fit["p"].to_numpy()
         if len(fit) == 0 or not _two_classes(y):
@@ -284,7 +324,9 @@ def performance_table(pred: pd.DataFrame, cutoff: str | float = "youden",
         Predictions table.
     cutoff
         ``"youden"`` or a fixed probability; see :func:`choose_cutoffs`. The cutoff of a
-        level/model is chosen on ``train`` and reused unchanged on ``cv`` and ``test``.
+        level/model is chosen on training patients and reused unchanged on every set but
+        ``nested``, whose rows carry the cutoff chosen inside their outer fold (the
+        ``cutoff`` column of the table is then their median).
     alpha
         1 - confidence level of every interval (DeLong for the AUC, Wilson for rates).
 
@@ -294,19 +336,27 @@ def performance_table(pred: pd.DataFrame, cutoff: str | float = "youden",
         One row per level/model/set with :data:`PERFORMANCE_COLUMNS`: ``n`` patients,
         ``events`` (label 1), AUC with CI, the cutoff (probability), sensitivity,
         specificity, accuracy, PPV and NPV (proportions, 0-1) with CIs, and the
-        confusion counts. AUC is NaN when a set holds one class only.
+        confusion counts, and ``cutoff_source`` (where the cutoff was chosen). AUC is NaN
+        when a set holds one class only.
     """
     pred = evaluable(check_predictions(pred))
-    cuts = choose_cutoffs(pred, cutoff).set_index(["level", "model"])["cutoff"]
+    chosen = choose_cutoffs(pred, cutoff).set_index(["level", "model"])
     rows = []
     for (level, model, set_), g in pred.groupby(["level", "model", "set"], sort=True):
         y, p = g["y_true"].to_numpy(), g["p"].to_numpy()
         auc, lo, hi = _auc_ci(y, p, alpha)
-        c = float(cuts.get((level, model), np.nan))
+        own = _own_cutoffs(g)
+        if own is not None:  # nested rows: the cutoff of each row's own outer fold
+            c, source, score, at = float(np.median(own)), "each outer fold", p - own, 0.0
+        else:
+            c = float(chosen["cutoff"].get((level, model), np.nan))
+            source = chosen["cutoff_source"].get((level, model), "")
+            score, at = p, c
         row = {"level": level, "model": model, "set": set_, "n": len(y), "events": int(y.sum()),
-               "auc": auc, "auc_ci_low": lo, "auc_ci_high": hi, "cutoff": c}
+               "auc": auc, "auc_ci_low": lo, "auc_ci_high": hi, "cutoff": c,
+               "cutoff_source": source}
         if np.isfinite(c):
-            op = _rates.operating_point(y, p, c, alpha=alpha)
+            op = _rates.operating_point(y, score, at, alpha=alpha)
             row.update({k: op[k] for k in PERFORMANCE_COLUMNS if k in op and k not in row})
         rows.append(row)
     out = _counts(pd.DataFrame(rows).reindex(columns=PERFORMANCE_COLUMNS),
@@ -314,8 +364,17 @@ def performance_table(pred: pd.DataFrame, cutoff: str | float = "youden",
     return _sort(out, ["level", "model", "set"])
 
 
+def _own_cutoffs(g: pd.DataFrame) -> np.ndarray | None:
+    """The per-row cutoffs of ``nested`` rows (chosen inside each outer fold), else None."""
+    if g["set"].iloc[0] != "nested" or "cutoff" not in g.columns:
+        return None
+    c = pd.to_numeric(g["cutoff"], errors="coerce").to_numpy(dtype=float)
+    return c if np.isfinite(c).all() else None
+
+
 def delong_table(pred: pd.DataFrame,
-                 pairs: Sequence[tuple[str, str]] = DELONG_PAIRS) -> pd.DataFrame:
+                 pairs: Sequence[tuple[str, str]] = DELONG_PAIRS,
+                 sets: Sequence[str] = COMPARABLE_SETS) -> pd.DataFrame:
     """Paired DeLong comparison of AUCs (``results/tables/auc_delong.csv``).
 
     Parameters
@@ -324,22 +383,27 @@ def delong_table(pred: pd.DataFrame,
         Predictions table.
     pairs
         (model_a, model_b) pairs; a pair is skipped where either model is absent.
+    sets
+        Sets compared; by default those where both models' predictions are of the same
+        kind (:data:`COMPARABLE_SETS`: never the apparent ``train`` rows).
 
     Returns
     -------
     pandas.DataFrame
         :data:`DELONG_COLUMNS`, one row per level/set/pair: both AUCs on the patients
-        the two models share (``n``), the DeLong z statistic and two-sided p-value.
+        the two models share (``n``), the DeLong z statistic and two-sided p-value, and
+        what the compared ``predictions`` are (:data:`SET_KINDS`).
     """
     rows = []
-    for level, set_, a, b, y, ps in _paired_groups(evaluable(check_predictions(pred)), pairs):
+    for level, set_, a, b, y, ps in _paired_groups(
+            evaluable(check_predictions(pred), sets=sets), pairs):
         if not _two_classes(y):
             res = {"auc_a": np.nan, "auc_b": np.nan, "z": np.nan, "p": np.nan}
         else:
             res = _delong.delong_paired_test(y, ps[a], ps[b])
         rows.append({"level": level, "set": set_, "model_a": a, "model_b": b,
                      "auc_a": res["auc_a"], "auc_b": res["auc_b"], "z": res["z"],
-                     "p": res["p"], "n": len(y)})
+                     "p": res["p"], "n": len(y), "predictions": SET_KINDS.get(set_, set_)})
     out = _counts(pd.DataFrame(rows, columns=DELONG_COLUMNS), ("n",))
     return _sort_pairs(out, pairs, "model_a", "model_b")
 
@@ -358,10 +422,13 @@ def calibration_table(pred: pd.DataFrame, n_groups: int = 10) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        :data:`CALIBRATION_COLUMNS`: Brier score, Hosmer-Lemeshow chi2/df/p, and the
-        calibration slope and intercept (calibration-in-the-large: logistic recalibration
-        of logit(p), see :func:`alnburden.stats.calibration.calibration_slope_intercept`)
-        with Wald CIs; NaN where a set holds one class only.
+        :data:`CALIBRATION_COLUMNS`: Brier score, Hosmer-Lemeshow chi2/df/p (``df = G - 2``
+        on ``train``, G elsewhere), and the calibration slope and intercept
+        (calibration-in-the-large: logistic recalibration of logit(p), see
+        :func:`alnburden.stats.calibration.calibration_slope_intercept`) with Wald CIs; the
+        scaled Brier score and the integrated calibration index (ICI) with E90
+        (:func:`alnburden.stats.calibration.integrated_calibration_index`); NaN where a
+        set holds one class only.
     """
     pred = evaluable(check_predictions(pred))
     rows = []
@@ -370,9 +437,11 @@ def calibration_table(pred: pd.DataFrame, n_groups: int = 10) -> pd.DataFrame:
         row = {"level": level, "model": model, "set": set_, "n": len(y), "events": int(y.sum()),
                "brier": float(_cal.brier(y, p)) if len(y) else np.nan}
         if _two_classes(y):
-            hl = _cal.hosmer_lemeshow(y, p, g=n_groups)
+            hl = _cal.hosmer_lemeshow(y, p, g=n_groups, fitted=set_ in FITTED_SETS)
             cs = _cal.calibration_slope_intercept(y, p)
+            ici = _cal.integrated_calibration_index(y, p)
             row.update(hl_chi2=hl["chi2"], hl_df=hl["df"], hl_p=hl["p"],
+                       scaled_brier=_cal.scaled_brier(y, p), ici=ici["ici"], e90=ici["e90"],
                        **{k: cs[k] for k in CALIBRATION_COLUMNS if k in cs})
         rows.append(row)
     out = _counts(pd.DataFrame(rows).reindex(columns=CALIBRATION_COLUMNS))
@@ -455,7 +524,7 @@ def clinical_impact_table(pred: pd.DataFrame, level: str, thresholds: Sequence[f
 # --------------------------------------------------------------------------- reclassification
 def reclassification_table(pred: pd.DataFrame, n_boot: int = 1000, seed: int = 2026,
                            pairs: Sequence[tuple[str, str]] = RECLASSIFICATION_PAIRS,
-                           sets: Sequence[str] = ("train", "test"),
+                           sets: Sequence[str] = ("nested", "test"),
                            alpha: float = 0.05) -> pd.DataFrame:
     """Continuous NRI and IDI of a new model over an old one, with bootstrap CIs.
 
@@ -470,20 +539,24 @@ def reclassification_table(pred: pd.DataFrame, n_boot: int = 1000, seed: int = 2
     pairs
         (model_new, model_old) pairs; default combined vs radiomics and vs clinical.
     sets
-        Sets to evaluate.
+        Sets to evaluate: by default the nested out-of-fold and the test predictions (both
+        models' predictions of the same kind; ``cv`` would also be, but repeats the
+        tuning estimate).
     alpha
         1 - confidence level.
 
     Returns
     -------
     pandas.DataFrame
-        :data:`RECLASSIFICATION_COLUMNS` (NRI and IDI as proportions).
+        :data:`RECLASSIFICATION_COLUMNS` (NRI and IDI as proportions; ``predictions``
+        says what the compared predictions are).
     """
     rows = []
     for level, set_, new, old, y, ps in _paired_groups(evaluable(check_predictions(pred),
                                                                  sets=sets), pairs):
         rows.append({"level": level, "set": set_, "model_new": new, "model_old": old,
                      "n": len(y), "events": int(y.sum()),
+                     "predictions": SET_KINDS.get(set_, set_),
                      **_reclassification(y, ps[new], ps[old], n_boot, seed, alpha)})
     out = _counts(pd.DataFrame(rows).reindex(columns=RECLASSIFICATION_COLUMNS))
     return _sort_pairs(out, pairs, "model_new", "model_old")
@@ -520,7 +593,8 @@ def subgroup_kind(label: str) -> str | None:
 
 
 def subgroup_table(pred: pd.DataFrame, ki67_cutoff: float = 20,
-                   models: Sequence[str] = ("radiomics", "combined"), set_: str = "test",
+                   models: Sequence[str] = ("radiomics", "combined"),
+                   sets: Sequence[str] = ("test", "nested"),
                    alpha: float = 0.05) -> pd.DataFrame:
     """AUC of each model within Ki-67 subgroups (``results/tables/subgroups.csv``).
 
@@ -532,38 +606,46 @@ def subgroup_table(pred: pd.DataFrame, ki67_cutoff: float = 20,
         Ki-67 (%) separating the subgroups: low is ``ki67 < cutoff``, high ``>= cutoff``.
     models
         Models evaluated (those present in the table).
-    set_
-        Set evaluated (the test set).
+    sets
+        Sets evaluated (those present): the test set and the nested out-of-fold
+        predictions, data the models were not fitted on.
     alpha
         1 - confidence level of the DeLong CI.
 
     Returns
     -------
     pandas.DataFrame
-        :data:`SUBGROUP_COLUMNS`, two rows per level/model (low then high).
-        ``p_difference`` is the two-sided p-value of the z test of the difference of the
-        two independent AUCs (DeLong variances), repeated on both rows of the pair. A
+        :data:`SUBGROUP_COLUMNS`, two rows per level/model/set (low then high).
+        ``p_interaction`` is the likelihood-ratio test of the model's linear predictor x
+        subgroup (:func:`alnburden.stats.interaction.interaction_lrt`): whether the
+        relation between the prediction and the outcome differs between the subgroups;
+        ``p_difference`` the two-sided p-value of the z test of the difference of the two
+        independent AUCs (DeLong variances), which also reacts to a different case mix.
+        Both are repeated on the two rows of the pair. ``calibration_slope``,
+        ``calibration_intercept`` and ``brier`` are the subgroup's calibration. A
         subgroup holding a single class gets NaN AUC and a ``note``; it never fails.
         Patients with missing Ki-67 are left out (counted in the note). A table with no
         Ki-67 value at all (a cohort without ``ki67``) gives an empty table (header only):
         the subgroup analysis is skipped.
     """
-    pred = evaluable(check_predictions(pred, extra=("ki67",)), sets=(set_,))
+    pred = evaluable(check_predictions(pred, extra=("ki67",)), sets=tuple(sets))
     if not pd.to_numeric(pred["ki67"], errors="coerce").notna().any():
         logger.info("no Ki-67 value in the predictions: subgroup analysis skipped")
         return _empty_subgroups()
     labels = subgroup_labels(ki67_cutoff)
     rows = []
-    for (level, model), g in pred.groupby(["level", "model"], sort=True):
+    for (level, model, set_), g in pred.groupby(["level", "model", "set"], sort=True):
         if model in models:
-            rows += _subgroup_pair(g, ki67_cutoff, labels, alpha)
+            rows += [{**r, "set": set_} for r in _subgroup_pair(g, ki67_cutoff, labels, alpha)]
     out = pd.DataFrame(rows).reindex(columns=SUBGROUP_COLUMNS)
     out["note"] = out["note"].fillna("")
     out = _counts(out)
     if out.empty:
         return out
     out["_sub"] = out["subgroup"].map({labels[0]: 0, labels[1]: 1})
-    return _sort(out, ["level", "model", "_sub"]).drop(columns="_sub")
+    order = {s: i for i, s in enumerate(sets)}
+    out["_set"] = out["set"].map(order)
+    return _sort(out, ["level", "model", "_set", "_sub"]).drop(columns=["_sub", "_set"])
 
 
 def _subgroup_pair(g: pd.DataFrame, ki67_cutoff: float, labels: tuple[str, str],
@@ -581,14 +663,29 @@ def _subgroup_pair(g: pd.DataFrame, ki67_cutoff: float, labels: tuple[str, str],
         stats.append((auc, var))
         rows.append({"level": g["level"].iloc[0], "model": g["model"].iloc[0],
                      "subgroup": label, "n": len(y), "events": int(y.sum()), "auc": auc,
-                     "auc_ci_low": lo, "auc_ci_high": hi, "note": "; ".join(notes)})
+                     "auc_ci_low": lo, "auc_ci_high": hi, "note": "; ".join(notes),
+                     **_subgroup_calibration(y, p)})
     (a1, v1), (a2, v2) = stats
     pdiff = np.nan
     if np.all(np.isfinite([a1, v1, a2, v2])) and (v1 + v2) > 0:
         pdiff = float(_delong.auc_difference_test(a1, v1, a2, v2)[1])
+    known = ki.notna().to_numpy()
+    inter = _interaction.interaction_lrt(g["y_true"].to_numpy()[known],
+                                         g["p"].to_numpy()[known],
+                                         (ki[known] >= ki67_cutoff).to_numpy())
     for row in rows:
-        row["p_difference"] = pdiff
+        row["p_difference"], row["p_interaction"] = pdiff, inter["p"]
     return rows
+
+
+def _subgroup_calibration(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """Calibration slope, intercept and Brier score of one subgroup (NaN if undefined)."""
+    out = {"calibration_slope": np.nan, "calibration_intercept": np.nan,
+           "brier": float(_cal.brier(y, p)) if len(y) else np.nan}
+    if _two_classes(y):
+        cs = _cal.calibration_slope_intercept(y, p)
+        out.update(calibration_slope=cs["slope"], calibration_intercept=cs["intercept"])
+    return out
 
 
 def _subgroup_auc(y: np.ndarray, p: np.ndarray,
@@ -610,6 +707,6 @@ def _subgroup_auc(y: np.ndarray, p: np.ndarray,
 
 def _empty_subgroups() -> pd.DataFrame:
     out = pd.DataFrame({c: pd.Series(dtype=float) for c in SUBGROUP_COLUMNS})
-    for c in ("level", "model", "subgroup", "note"):
+    for c in ("level", "model", "subgroup", "note", "set"):
         out[c] = out[c].astype(object)
     return _counts(out)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,11 +30,10 @@ from alnburden.extraction.extractor import (
 from alnburden.extraction.regions import region_masks
 from alnburden.extraction.shards import shard_rows, write_features
 from alnburden.io.images import row_spacing
+from alnburden.stats.icc import ICC_KINDS, icc_single
 
 logger = logging.getLogger(__name__)
 
-#: pingouin's row labels of the single-rater ICC forms (new and old pingouin names).
-ICC_ROWS = {"ICC2": ("ICC(A,1)", "ICC2"), "ICC3": ("ICC(C,1)", "ICC3")}
 
 
 def _as_rng(rng) -> np.random.Generator:
@@ -195,7 +193,7 @@ def extract_perturbed_cohort(extractor: RadiomicsExtractor, cohort: pd.DataFrame
 
 
 def icc_table(long_df: pd.DataFrame, icc: str = "ICC3", threshold: float = 0.75) -> pd.DataFrame:
-    """ICC of every feature across raters (pingouin), and whether it passes ``threshold``.
+    """ICC of every feature across raters, and whether it passes ``threshold``.
 
     Parameters
     ----------
@@ -212,7 +210,8 @@ def icc_table(long_df: pd.DataFrame, icc: str = "ICC3", threshold: float = 0.75)
     -------
     pandas.DataFrame
         ``feature, icc, ci_low, ci_high, kept``, one row per feature in column order. The CI
-        is pingouin's 95 % F-based interval (pingouin rounds it to 2 decimals). A feature
+        is the 95 % F-based interval (:func:`alnburden.stats.icc.icc_single`, pingouin's
+        formulas, unrounded). A feature
         constant over all patients and raters has no between-patient variance: its ICC is
         undefined (NaN) and it is not kept (it carries no information anyway). A feature
         identical across raters (residual variance 0) has ICC 1 and CI [1, 1].
@@ -223,11 +222,12 @@ def icc_table(long_df: pd.DataFrame, icc: str = "ICC3", threshold: float = 0.75)
         Unknown ``icc``, missing columns, an incomplete patient x rater design, fewer than 2
         patients, or non-finite feature values.
     """
-    if icc not in ICC_ROWS:
-        raise ValueError(f"icc={icc!r} is unknown; use one of {sorted(ICC_ROWS)}")
+    if icc not in ICC_KINDS:
+        raise ValueError(f"icc={icc!r} is unknown; use one of {sorted(ICC_KINDS)}")
     keys, features, values = _checked_design(long_df)
-    rows = [(feature, *_icc_of(keys, values[:, j], icc)) for j, feature in enumerate(features)]
-    out = pd.DataFrame(rows, columns=["feature", "icc", "ci_low", "ci_high"])
+    n_raters = keys["rater"].nunique()
+    est, lo, hi = icc_single(values.reshape(-1, n_raters, len(features)), icc)
+    out = pd.DataFrame({"feature": features, "icc": est, "ci_low": lo, "ci_high": hi})
     out["kept"] = (out["icc"] >= threshold).fillna(False).astype(bool)
     return out
 
@@ -257,24 +257,6 @@ def _checked_design(long_df: pd.DataFrame) -> tuple[pd.DataFrame, list[str], np.
         raise ValueError(f"non-finite values in features {bad}; the extraction should have "
                          "raised, rerun it")
     return df[["patient_id", "rater"]].copy(), features, values
-
-
-def _icc_of(keys: pd.DataFrame, x: np.ndarray, icc: str) -> tuple[float, float, float]:
-    """``(icc, ci_low, ci_high)`` of one feature's values ``x`` (rows of ``keys``); NaN for a
-    constant feature, CI [1, 1] when the raters agree exactly."""
-    import pingouin as pg
-
-    if np.ptp(x) == 0:
-        return np.nan, np.nan, np.nan
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = pg.intraclass_corr(keys.assign(x=x), targets="patient_id", raters="rater",
-                                 ratings="x")
-    row = res.loc[res["Type"].isin(ICC_ROWS[icc])].iloc[0]
-    lo, hi = row["CI95"] if np.ndim(row["CI95"]) else (np.nan, np.nan)
-    if float(row["ICC"]) == 1.0 and np.isnan(lo):  # raters agree exactly: MSE = 0
-        lo = hi = 1.0
-    return float(row["ICC"]), float(lo), float(hi)
 
 
 def extract_robustness_shard(cohort: pd.DataFrame, split: pd.DataFrame, shard: int, n_shards: int,

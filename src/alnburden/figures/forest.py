@@ -1,4 +1,5 @@
-"""Forest plot of the test-set AUC by Ki-67 subgroup (from the subgroup table)."""
+"""Forest plot of the test-set AUC by Ki-67 subgroup (from the subgroup table), with the
+p-value of the interaction test (linear predictor x subgroup)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,11 @@ class _Row:
 
 def _rows(table: pd.DataFrame, level_labels: Mapping[str, str]) -> list[_Row]:
     rows = []
+    if "set" in table.columns:
+        table = table[table["set"] == "test"]
+    col = "p_interaction" if "p_interaction" in table.columns else "p_difference"
     for (level, model), g in table.groupby(["level", "model"], sort=False):
-        p = g["p_difference"].iloc[0]
+        p = g[col].iloc[0]
         head = f"{level_title(level, level_labels.get(level))}, {model_label(model).lower()}"
         rows.append(_Row(head, model, p))
         rows += [_Row(str(r["subgroup"]).replace(">=", "\u2265"), model, p, r)
@@ -66,7 +70,7 @@ def _draw_row(ax, tr, y: float, row: _Row) -> None:
 
 def _column_heads(ax, tr, n: int) -> None:
     for x, txt, ha in ((X_LABEL, "Subgroup", "left"), (X_N, "Patients\n(events)", "right"),
-                       (X_AUC, "AUC (95% CI)", "right"), (X_P, "P for\ndifference", "right")):
+                       (X_AUC, "AUC (95% CI)", "right"), (X_P, "P for\ninteraction", "right")):
         ax.text(x, n - 0.5 + 0.25, txt, transform=tr, fontweight="bold", va="bottom",
                 ha=ha, fontsize=7.5, clip_on=False)
 
@@ -87,16 +91,17 @@ def plot_subgroups_forest(table: pd.DataFrame, path: str | Path,
 
     Notes
     -----
-    One block per level and model (bold heading with the p-value of the difference
-    between the subgroups), one row per subgroup: patients (events), AUC (95 % CI) as
+    The test-set rows of the table. One block per level and model (bold heading with the
+    p-value of the likelihood-ratio test of linear predictor x subgroup), one row per
+    subgroup: patients (events), AUC (95 % CI) as
     text and as a point with its interval. A subgroup whose AUC is undefined (one class)
     is listed with "n/a" and no point. The vertical dashed line is AUC = 0.5 (chance).
     """
     import matplotlib.pyplot as plt
     from matplotlib.transforms import blended_transform_factory
 
-    if table.empty:
-        raise ValueError("subgroup table is empty; nothing to draw")
+    if table.empty or ("set" in table.columns and not (table["set"] == "test").any()):
+        raise ValueError("subgroup table has no test-set row; nothing to draw")
     rows = _rows(table, level_labels or {})
     n = len(rows)
     lows = pd.to_numeric(table["auc_ci_low"], errors="coerce").dropna()

@@ -65,8 +65,8 @@ class LevelInputs:
 
 def _roc(inp: LevelInputs, path) -> list[Path]:
     cutoffs = level_cutoffs(inp.pred, inp.level, inp.cutoff)
-    roc = roc_curves(inp.pred, inp.level, cutoffs=cutoffs, n_boot=inp.n_boot,
-                     random_state=inp.random_state)
+    roc = roc_curves(inp.pred, inp.level, sets=ev.display_sets(inp.pred["set"]),
+                     cutoffs=cutoffs, n_boot=inp.n_boot, random_state=inp.random_state)
     return plot_roc(roc, path, inp.title)
 
 
@@ -79,7 +79,9 @@ def _roc_learners(inp: LevelInputs, path) -> list[Path]:
 
 
 def _calibration(inp: LevelInputs, path) -> list[Path]:
-    return plot_calibration(calibration_curves(inp.pred, inp.level), path, inp.title)
+    internal = "nested" if (inp.pred["set"] == "nested").any() else "train"
+    return plot_calibration(calibration_curves(inp.pred, inp.level, sets=("test", internal)),
+                            path, inp.title)
 
 
 def _dca(inp: LevelInputs, path) -> list[Path]:

@@ -44,7 +44,9 @@ MODEL_LABELS: dict[str, str] = {
     **{lr.name: lr.label for lr in LEARNERS.values()},
 }
 #: Display names of the predictions' sets.
-SET_LABELS: dict[str, str] = {"train": "Training set, apparent", "cv": "Training set, out-of-fold",
+SET_LABELS: dict[str, str] = {"train": "Training set, apparent",
+                              "cv": "Training set, out-of-fold (tuning estimate)",
+                              "nested": "Training set, nested cross-validation",
                               "test": "Test set"}
 
 #: matplotlib rc parameters of every figure (on top of seaborn's ``ticks`` style).

@@ -69,7 +69,8 @@ from alnburden.modeling.clinical import LogisticModel, select_clinical_predictor
 from alnburden.modeling.learners import grid_points, make_learner
 from alnburden.modeling.persistence import (RAD_SCORE_EPS, library_versions, predict_models,
                                             rad_score, save_model, write_model_card)
-from alnburden.modeling.predictions import PREDICTION_COLUMNS, PREDICTION_EXTRA_COLUMNS
+from alnburden.modeling.predictions import (PREDICTION_COLUMNS, PREDICTION_EXTRA_COLUMNS,
+                                            write_predictions)
 from alnburden.schemas import config_default, with_defaults
 
 logger = logging.getLogger(__name__)
@@ -427,15 +428,18 @@ def _write_without_radiomics(fit: _LevelFit) -> None:
 
 
 def _fit_radiomics(fit: _LevelFit, features: pd.DataFrame, icc: pd.DataFrame | None,
-                   config: dict, n_jobs: int, combined: bool) -> None:
+                   config: dict, n_jobs: int, combined: bool, learners_cv: bool = True) -> None:
     """Learners, radiomics model, out-of-fold Rad-score and (if ``combined``) the combined
-    model of the level."""
+    model of the level. Without ``learners_cv`` only the chosen learner is cross-fitted
+    (an outer fold of the nested CV needs nothing else)."""
     fit.X_tr = feature_matrix(features, fit.train.index)
     fit.X_te = feature_matrix(features, fit.test.index)
     selection = _selection.build_selection(config.get("selection"),
                                            _selection.icc_keep_list(icc), fit.seed)
     cv_table, best = _tune(fit, selection, n_jobs)
     chosen = str(cv_table.loc[cv_table["chosen"], "learner"].iloc[0])
+    if not learners_cv:
+        best = {chosen: best[chosen]}
     fit.oof.update(cross_fit(selection, best, fit.X_tr, fit.y, fit.folds, n_jobs=n_jobs))
     fit.oof["radiomics"] = fit.oof[chosen]
     fit.rs_train = rad_score(fit.oof[chosen])
@@ -514,7 +518,7 @@ def _save_models(fit: _LevelFit) -> None:
 
 
 def _predict(fit: _LevelFit, cohort: pd.DataFrame, split: pd.DataFrame,
-             features: pd.DataFrame | None) -> pd.DataFrame:
+             features: pd.DataFrame | None, cascade: bool = True) -> pd.DataFrame:
     """Long predictions of the sets train, cv, test (and cascade below the top level), sorted.
 
     Test and cascade rows go through :func:`predict_models`, the function
@@ -531,7 +535,7 @@ def _predict(fit: _LevelFit, cohort: pd.DataFrame, split: pd.DataFrame,
         parts.append(_rows(fit.train, name, "train", model, probs_tr[model], fit.rs_train))
         parts.append(_rows(fit.train, name, "cv", model, fit.oof[model], fit.rs_train))
         parts.append(_rows(fit.test, name, "test", model, probs_te[model], rs_te))
-    if fit.level.population.strip() != "all":
+    if cascade and fit.level.population.strip() != "all":
         # Score EVERY test patient with this level's models (set "cascade"), so the hierarchical
         # cascade can route a patient that an upper level wrongly passes down. y_true applies
         # the label rule to all patients (e.g. an N0 patient is 0 for ">= 3 nodes").
@@ -554,15 +558,14 @@ def _write_predictions(fit: _LevelFit, preds: pd.DataFrame) -> None:
     fit.card["auc"] = {f"{s}/{m}": _safe_auc(g["y_true"], g["p"])
                        for (s, m), g in preds.groupby(["set", "model"], sort=True)}
     write_model_card(fit.card, fit.model_dir / "model_card.json")
-    preds.to_csv(fit.out_dir / name / "predictions.csv", index=False, float_format="%.17g",
-                 lineterminator="\n")
+    write_predictions(preds, fit.out_dir / name / "predictions.csv")
     for key in sorted(fit.card["auc"]):
         logger.info("%s AUC %s = %.3f", name, key, fit.card["auc"][key])
 
 
 def fit_level(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFrame | None,
               icc: pd.DataFrame | None, level: Level, variables: list[dict], config: dict,
-              out_dir: str | Path, n_jobs: int = 1) -> pd.DataFrame:
+              out_dir: str | Path, n_jobs: int = 1, outer_fold: bool = False) -> pd.DataFrame:
     """Fit every model of one level on its training rows and predict train, cv and test.
 
     Parameters
@@ -600,6 +603,10 @@ def fit_level(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFrame 
         :func:`alnburden.figures.selection.plot_selection_figures`.
     n_jobs
         CV folds run in parallel (the rule's threads); default 1.
+    outer_fold
+        The fit is one outer fold of the nested cross-validation
+        (:mod:`alnburden.modeling.nested`): the same steps, but only the chosen learner is
+        cross-fitted (no per-learner ``cv`` rows) and no ``cascade`` rows are predicted.
 
     Returns
     -------
@@ -624,11 +631,12 @@ def fit_level(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFrame 
     if "clinical" in arms:
         _fit_clinical(fit, variables)
     if "radiomics" in arms:
-        _fit_radiomics(fit, features, icc, config, n_jobs, combined="combined" in arms)
+        _fit_radiomics(fit, features, icc, config, n_jobs, combined="combined" in arms,
+                       learners_cv=not outer_fold)
     else:
         _write_without_radiomics(fit)
     _save_models(fit)
-    preds = _predict(fit, cohort, split, features)
+    preds = _predict(fit, cohort, split, features, cascade=not outer_fold)
     _write_predictions(fit, preds)
     logger.info("%s fitted in %.1f s", level.name, time.perf_counter() - t0)
     return preds

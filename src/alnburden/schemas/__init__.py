@@ -40,19 +40,41 @@ def config_default(key: str):
     return copy.deepcopy(props[key]["default"])
 
 
+def _defaults_of(spec: dict):
+    """The default a property spec gives, with the defaults of its own properties filled
+    in when it is an object (so a nested section's keys are known without the config)."""
+    value = copy.deepcopy(spec["default"])
+    if isinstance(value, dict) and "properties" in spec:
+        for key, sub in spec["properties"].items():
+            if "default" in sub and key not in value:
+                value[key] = _defaults_of(sub)
+    return value
+
+
+def _merge(defaults: dict, given: dict) -> dict:
+    out = dict(defaults)
+    for key, value in given.items():
+        out[key] = (_merge(out[key], value) if isinstance(value, dict)
+                    and isinstance(out.get(key), dict) else value)
+    return out
+
+
 def section_defaults(section: str) -> dict:
     """Defaults of the config section ``section`` (e.g. ``"models"``), from the config schema.
 
-    Every property of the section that the schema gives a ``default`` is returned; the dict is
-    a copy the caller may change.
+    Every property of the section that the schema gives a ``default`` is returned, an object
+    property with its own properties' defaults filled in (e.g. ``internal_validation`` ->
+    ``nested`` -> ``folds``); the dict is a copy the caller may change.
     """
     props = _load(CONFIG_SCHEMA)["properties"]
     if section not in props:
         raise KeyError(f"config schema has no section {section!r}; sections: {sorted(props)}")
-    return {key: copy.deepcopy(spec["default"])
+    return {key: _defaults_of(spec)
             for key, spec in props[section].get("properties", {}).items() if "default" in spec}
 
 
 def with_defaults(section: str, given: dict | None) -> dict:
-    """``given`` (a config section, possibly partial or None) over the schema's defaults."""
-    return {**section_defaults(section), **(given or {})}
+    """``given`` (a config section, possibly partial or None) over the schema's defaults;
+    a nested object is merged key by key (a partial ``nested: {folds: 3}`` keeps the
+    other defaults)."""
+    return _merge(section_defaults(section), given or {})

@@ -65,7 +65,7 @@ def risk_groups(p, g: int = 10) -> np.ndarray:
     return groups.astype(int)
 
 
-def hosmer_lemeshow(y, p, g: int = 10) -> dict[str, float]:
+def hosmer_lemeshow(y, p, g: int = 10, fitted: bool = True) -> dict[str, float]:
     """Hosmer-Lemeshow goodness-of-fit test over groups of predicted risk.
 
     Parameters
@@ -76,13 +76,20 @@ def hosmer_lemeshow(y, p, g: int = 10) -> dict[str, float]:
         Predicted probabilities in [0, 1].
     g : int, default 10
         Requested number of risk groups (deciles by default), see :func:`risk_groups`.
+    fitted : bool, default True
+        ``p`` comes from a model fitted on these patients (``df = G - 2``, Hosmer &
+        Lemeshow's reference distribution for the development data); False for data the
+        model was not fitted on (a test set, out-of-fold predictions): ``df = G``, since
+        no parameter was estimated on them (Hosmer & Lemeshow, Applied Logistic
+        Regression, 3rd ed., section 5.2.2).
 
     Returns
     -------
     dict
         ``chi2`` = sum over groups and both outcomes of (O - E)^2 / E (O observed, E sum of
-        predicted probabilities, resp. of 1 - p); ``df`` = G - 2 where G is the number of
-        groups actually formed (G < g when predictions are tied); ``p`` = upper tail of
+        predicted probabilities, resp. of 1 - p); ``df`` = G - 2 (``fitted``) or G, where G
+        is the number of groups actually formed (G < g when predictions are tied); ``p`` =
+        upper tail of
         chi-square(df), NaN when ``df < 1``; ``groups`` = G. A cell with E = 0 contributes 0
         if O = 0 and +inf otherwise (a probability of exactly 0 or 1 contradicted by the
         data). Use the test on the data the model was *not* fitted on, or read it as a
@@ -101,7 +108,7 @@ def hosmer_lemeshow(y, p, g: int = 10) -> dict[str, float]:
         terms = np.where(exp > 0, (obs - exp) ** 2 / exp,
                          np.where(np.isclose(obs, exp, atol=1e-12), 0.0, np.inf))
     chi2 = float(terms.sum())
-    df = n_groups - 2
+    df = n_groups - 2 if fitted else n_groups
     if n_groups < g:
         logger.info("Hosmer-Lemeshow: %d groups formed instead of %d (tied predictions)",
                     n_groups, g)
@@ -127,6 +134,49 @@ def brier(y, p) -> float:
     y = check_y(y, require_both=False)
     p = check_p(p, n=y.size, probability=True)
     return float(np.mean((p - y) ** 2))
+
+
+def scaled_brier(y, p) -> float:
+    """Scaled Brier score (Brier skill score): ``1 - Brier / (ybar (1 - ybar))``.
+
+    The Brier score relative to that of a non-informative model predicting the set's own
+    prevalence ``ybar`` for everyone (Steyerberg, Clinical Prediction Models, 2nd ed.,
+    section 15.2.1): 1 is perfect, 0 no better than the prevalence, negative worse. NaN
+    when the set holds one class.
+    """
+    y = check_y(y, require_both=False)
+    p = check_p(p, n=y.size, probability=True)
+    ybar = float(y.mean()) if y.size else float("nan")
+    ref = ybar * (1.0 - ybar)
+    return float(1.0 - brier(y, p) / ref) if ref > 0 else float("nan")
+
+
+def integrated_calibration_index(y, p, frac: float = 2 / 3) -> dict[str, float]:
+    """Integrated calibration index (Austin & Steyerberg, Stat Med 2019;38:4051-65).
+
+    The calibration curve is the LOWESS smooth of the outcome on the predicted probability
+    (span ``frac``, no robustness iterations, as :func:`smoothed_calibration`); ``ici`` is
+    the mean over patients of ``|p - smoothed(p)|``, ``e50`` and ``e90`` the median and
+    90th percentile of that absolute difference, ``emax`` its maximum. 0 is perfect
+    calibration; the unit is probability.
+
+    Returns
+    -------
+    dict
+        ``ici, e50, e90, emax``; NaN when the set holds one class or fewer than 10 patients.
+    """
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    y = check_y(y, require_both=False)
+    p = check_p(p, n=y.size, probability=True)
+    if y.size < 10 or len(np.unique(y)) < 2:
+        return {"ici": np.nan, "e50": np.nan, "e90": np.nan, "emax": np.nan}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        smooth = lowess(y.astype(float), p, frac=frac, it=0, xvals=p)
+    diff = np.abs(p - np.clip(smooth, 0.0, 1.0))
+    return {"ici": float(diff.mean()), "e50": float(np.median(diff)),
+            "e90": float(np.quantile(diff, 0.9)), "emax": float(diff.max())}
 
 
 def calibration_slope_intercept(y, p, alpha: float = 0.05) -> dict[str, float]:

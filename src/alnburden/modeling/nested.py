@@ -1,0 +1,261 @@
+"""Nested cross-validation of the whole level fit: the study's internal validation.
+
+The training patients of a level are split into ``K`` stratified outer folds (``R`` times
+with different seeds). For each outer fold, EVERYTHING the study fits is refitted on the
+other ``K - 1`` folds only, exactly as :func:`alnburden.modeling.level_fit.fit_level` fits
+it on the whole training set:
+
+- the segmentation-robustness (ICC) filter, recomputed on the perturbed masks of the
+  outer-training patients only (:func:`outer_icc`);
+- the selection (variance, redundancy, mRMR, LASSO), each learner's tuning by inner
+  repeated CV, the choice of the learner, the Rad-score cross-fitting;
+- the clinical predictor screening, the clinical and combined logistic models;
+- the probability cutoff (Youden on the fold's own out-of-fold training predictions, or
+  the config's fixed probability).
+
+The held-out fold is then predicted once, and its rows are written with ``set = nested``.
+Each outer fold is one Snakemake job (rule ``nested_fold``); :func:`merge_nested` gathers
+them. The test set is not touched: it is not even read.
+
+With ``R > 1`` repeats, each training patient is predicted ``R`` times; the merged table
+holds the mean of the ``R`` out-of-fold probabilities (and Rad-scores) and the median of
+the ``R`` cutoffs, with ``n_repeats``; :func:`nested_repeat_aucs` gives the AUC of every
+repeat separately.
+
+Because the ``nested`` rows of a patient come from models that never saw that patient nor
+took any decision on it, their AUC estimates the performance of the whole procedure on new
+patients of the same population (what a test set estimates), unlike the ``cv`` rows of the
+level fit, where the learner, its hyper-parameters, the clinical predictors and the ICC
+filter were chosen on all training patients (the tuning estimate).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from alnburden.levels import Level
+from alnburden.modeling.level_fit import fit_level, level_data
+from alnburden.modeling.predictions import PREDICTION_COLUMNS, PREDICTION_EXTRA_COLUMNS
+from alnburden.stats import rates as _rates
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["outer_folds", "outer_icc", "fold_cutoffs", "fit_outer_fold", "merge_nested",
+           "nested_repeat_aucs", "NESTED_MODELS", "NESTED_COLUMNS"]
+
+#: The models whose nested predictions are written (the chosen learner is ``radiomics``).
+NESTED_MODELS = ("radiomics", "clinical", "combined")
+#: Columns of one outer fold's table (``results/<level>/nested/fold_<k>.csv``).
+NESTED_COLUMNS = [*PREDICTION_COLUMNS, *PREDICTION_EXTRA_COLUMNS, "cutoff", "repeat", "fold",
+                  "learner"]
+
+
+def outer_folds(y, n_folds: int, n_repeats: int, seed: int,
+                groups=None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The outer folds: ``n_repeats`` x ``n_folds`` (train_idx, held_idx) pairs, repeat-major.
+
+    Repeat ``r`` is a :class:`~sklearn.model_selection.StratifiedKFold` with
+    ``random_state = seed + r`` (with ``groups``: a
+    :class:`~sklearn.model_selection.StratifiedGroupKFold`, so that a group's rows are
+    held out together). Outer fold ``k`` of repeat ``r`` has index ``r * n_folds + k``.
+
+    Raises
+    ------
+    ValueError
+        A class smaller than ``n_folds``.
+    """
+    y = np.asarray(y).astype(int)
+    counts = np.bincount(y, minlength=2)
+    if counts.min() < n_folds:
+        raise ValueError(f"nested CV with {n_folds} outer folds needs at least {n_folds} "
+                         f"patients of each class; the training set has {counts[0]} and "
+                         f"{counts[1]} - lower internal_validation.nested.folds")
+    out = []
+    for r in range(n_repeats):
+        if groups is None:
+            cv = StratifiedKFold(n_folds, shuffle=True, random_state=seed + r)
+            out += list(cv.split(np.zeros(len(y)), y))
+        else:
+            from sklearn.model_selection import StratifiedGroupKFold
+
+            cv = StratifiedGroupKFold(n_folds, shuffle=True, random_state=seed + r)
+            out += list(cv.split(np.zeros(len(y)), y, np.asarray(groups)))
+    return out
+
+
+def outer_icc(perturbations: pd.DataFrame, patient_ids, robustness: dict) -> pd.DataFrame:
+    """The ICC table of the robustness filter, recomputed on ``patient_ids`` only.
+
+    ``perturbations`` is the long table of the robustness stage (one row per patient x
+    rater); the patients outside ``patient_ids`` (the held-out fold) are dropped before
+    any ICC is computed, so the filter never sees them.
+    """
+    from alnburden.extraction.robustness import icc_table
+
+    keep = set(map(str, patient_ids))
+    sub = perturbations[perturbations["patient_id"].astype(str).isin(keep)]
+    logger.info("ICC recomputed on the %d perturbed patient(s) of the outer-training folds",
+                sub["patient_id"].nunique())
+    return icc_table(sub, icc=robustness["icc"], threshold=robustness["threshold"])
+
+
+def fold_cutoffs(inner: pd.DataFrame, cutoff: str | float) -> dict[str, float]:
+    """Each model's cutoff chosen inside an outer fold, on its inner out-of-fold predictions.
+
+    ``inner`` holds the fold fit's ``cv`` rows; ``cutoff`` is ``"youden"`` or a fixed
+    probability (returned as is).
+    """
+    out = {}
+    for model, g in inner.groupby("model", sort=True):
+        if not isinstance(cutoff, str):
+            out[model] = float(cutoff)
+            continue
+        y, p = g["y_true"].to_numpy().astype(int), g["p"].to_numpy(dtype=float)
+        ok = np.isfinite(p)
+        out[model] = (float(_rates.youden_cutoff(y[ok], p[ok]))
+                      if len(np.unique(y[ok])) == 2 else float("nan"))
+    return out
+
+
+def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFrame | None,
+                   perturbations: pd.DataFrame | None, level: Level, variables: list[dict],
+                   config: dict, fold: int, nested: dict, robustness: dict | None = None,
+                   cutoff: str | float = "youden", groups: str | None = None,
+                   n_jobs: int = 1, scratch: str | Path | None = None) -> pd.DataFrame:
+    """Fit the whole level on the outer-training folds; predict the held-out fold.
+
+    Parameters
+    ----------
+    cohort, split, features, level, variables, config, n_jobs
+        As for :func:`~alnburden.modeling.level_fit.fit_level` (the study's own inputs).
+    perturbations
+        The robustness stage's long table (patient x rater features), or None without the
+        ICC filter (a cohort without images, or no robustness table).
+    fold
+        Index of the outer fold, ``repeat * folds + k`` (see :func:`outer_folds`).
+    nested
+        ``{"folds": K, "repeats": R, "seed": s, "tuning_repeats": t}`` (config
+        ``internal_validation.nested``); ``t`` replaces ``models.cv_repeats`` inside the
+        fold fit (None keeps it).
+    robustness
+        Config ``radiomics.robustness`` (ICC type and threshold).
+    cutoff
+        Config ``evaluation.cutoff``: ``"youden"`` or a fixed probability.
+    groups
+        A cohort column whose values are held out together (config ``split.group``).
+    scratch
+        Folder for the fold fit's own files (models, tables), deleted afterwards; a
+        temporary folder by default.
+
+    Returns
+    -------
+    DataFrame
+        :data:`NESTED_COLUMNS`: the held-out patients' predictions of
+        :data:`NESTED_MODELS` with ``set = "nested"``, the cutoff chosen inside the fold,
+        the repeat and fold, and the learner the fold chose.
+    """
+    k_folds, n_rep = int(nested["folds"]), int(nested["repeats"])
+    if not 0 <= fold < k_folds * n_rep:
+        raise ValueError(f"outer fold {fold} does not exist ({k_folds} folds x {n_rep} "
+                         "repeats)")
+    data = level_data(cohort, split, level)
+    train = data[data["set"] == "train"]
+    grp = train[groups].to_numpy() if groups else None
+    tr, held = outer_folds(train["y"].to_numpy(), k_folds, n_rep, int(nested["seed"]),
+                           grp)[fold]
+    ids_tr = train["patient_id"].to_numpy()[tr]
+    ids_held = train["patient_id"].to_numpy()[held]
+    logger.info("%s outer fold %d (repeat %d, fold %d): %d training, %d held-out patients",
+                level.name, fold, fold // k_folds, fold % k_folds, len(tr), len(held))
+    pid = cohort["patient_id"].astype(str)
+    sub_cohort = cohort[pid.isin(set(ids_tr) | set(ids_held))].reset_index(drop=True)
+    sub_split = pd.DataFrame({"patient_id": [*ids_tr, *ids_held],
+                              "set": ["train"] * len(ids_tr) + ["test"] * len(ids_held)})
+    icc = None
+    if features is not None and perturbations is not None:
+        icc = outer_icc(perturbations, ids_tr, robustness or {})
+    if nested.get("tuning_repeats"):
+        config = {**config, "models": {**(config.get("models") or {}),
+                                       "cv_repeats": int(nested["tuning_repeats"])}}
+    own = scratch is None
+    folder = Path(tempfile.mkdtemp(prefix="nested_")) if own else Path(scratch)
+    try:
+        preds = fit_level(sub_cohort, sub_split, features, icc, level, variables, config,
+                          out_dir=folder, n_jobs=n_jobs, outer_fold=True)
+        learner = _chosen_learner(folder / level.name / "models" / "learners_cv.csv")
+    finally:
+        if own:
+            shutil.rmtree(folder, ignore_errors=True)
+    cuts = fold_cutoffs(preds[preds["set"] == "cv"], cutoff)
+    out = preds[(preds["set"] == "test") & preds["model"].isin(NESTED_MODELS)].copy()
+    out["set"] = "nested"
+    out["cutoff"] = out["model"].map(cuts)
+    out["repeat"], out["fold"], out["learner"] = fold // k_folds, fold % k_folds, learner
+    return out[NESTED_COLUMNS].reset_index(drop=True)
+
+
+def _chosen_learner(path: Path) -> str:
+    if not path.is_file():
+        return ""
+    t = pd.read_csv(path)
+    chosen = t.loc[t["chosen"].astype(str).str.lower() == "true", "learner"]
+    return str(chosen.iloc[0]) if len(chosen) else ""
+
+
+def merge_nested(folds: list[pd.DataFrame]) -> pd.DataFrame:
+    """The outer folds' rows as one ``set = nested`` table, one row per patient and model.
+
+    Every training patient must be held out exactly once per repeat. Over ``R > 1``
+    repeats the probability and Rad-score are averaged and the cutoff is the median of the
+    ``R`` fold cutoffs; ``n_repeats`` counts them.
+
+    Raises
+    ------
+    ValueError
+        A patient held out twice in one repeat, or repeats that did not hold out the same
+        patients (some outer fold is missing).
+    """
+    allf = pd.concat(folds, ignore_index=True)
+    key = ["level", "model", "patient_id"]
+    dup = allf.duplicated([*key, "repeat"])
+    if dup.any():
+        raise ValueError(f"patients held out twice in one repeat: "
+                         f"{allf.loc[dup, 'patient_id'].unique()[:5].tolist()}")
+    per = allf.groupby(key, sort=True)["repeat"].nunique()
+    n_rep = allf["repeat"].nunique()
+    if (per != n_rep).any():
+        miss = per.index[per != n_rep].get_level_values("patient_id").unique()[:5].tolist()
+        raise ValueError(f"patients {miss} are missing from some of the {n_rep} repeats; "
+                         "an outer fold's table is missing")
+    first = allf.sort_values("repeat", kind="stable").drop_duplicates(key)
+    agg = allf.groupby(key, sort=True).agg(p=("p", "mean"), rad_score=("rad_score", "mean"),
+                                           cutoff=("cutoff", "median"),
+                                           n_repeats=("repeat", "nunique"))
+    out = first.drop(columns=["p", "rad_score", "cutoff", "repeat", "fold", "learner"]).merge(
+        agg.reset_index(), on=key)
+    cols = [*PREDICTION_COLUMNS, *PREDICTION_EXTRA_COLUMNS, "cutoff", "n_repeats"]
+    return out[cols].sort_values(["model", "patient_id"], kind="stable").reset_index(drop=True)
+
+
+def nested_repeat_aucs(folds: list[pd.DataFrame]) -> pd.DataFrame:
+    """AUC of every model in every repeat (``level, model, repeat, n, events, auc``)
+    and the learner chosen in each of the repeat's outer folds."""
+    from sklearn.metrics import roc_auc_score
+
+    allf = pd.concat(folds, ignore_index=True)
+    rows = []
+    for (level, model, rep), g in allf.groupby(["level", "model", "repeat"], sort=True):
+        y = g["y_true"].to_numpy().astype(int)
+        auc = float(roc_auc_score(y, g["p"])) if len(np.unique(y)) == 2 else float("nan")
+        learners = g.drop_duplicates("fold").sort_values("fold")["learner"].astype(str)
+        rows.append({"level": level, "model": model, "repeat": int(rep), "n": len(g),
+                     "events": int(y.sum()), "auc": auc,
+                     "learners_chosen": ", ".join(learners)})
+    return pd.DataFrame(rows)

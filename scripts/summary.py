@@ -25,4 +25,5 @@ write_summary(
     delong=read_table(inputs.delong) if "delong" in inputs.keys() else None,
     cascade_model=snakemake.params.cascade_model,
     skipped=snakemake.params.skipped,
+    nested_expected=snakemake.params.nested,
 )

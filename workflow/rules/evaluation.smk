@@ -97,6 +97,7 @@ rule summary:
         level_labels={name: DESIGN.level_label(name) for name in LEVELS},
         cascade_model=DESIGN.cascade_model,
         skipped=skipped_parts(),
+        nested=DESIGN.has_nested,
     log:
         f"{LOGS}/summary.log",
     benchmark:

@@ -211,6 +211,39 @@ def _cutoff_sources(perf: pd.DataFrame) -> str:
     return "; ".join(words[s] for s in found) or "none"
 
 
+def _internal_validation_section(perf: pd.DataFrame, level_labels: Mapping[str, str] | None,
+                                 nested_expected: bool) -> list[str]:
+    """AUC of the primary models by kind of estimate: apparent, tuning (cv), nested, test."""
+    main = perf[perf["model"].isin(ev.PRIMARY_MODELS)]
+    if main.empty:
+        return []
+    auc = main.pivot_table(index=["level", "model"], columns="set", values="auc",
+                           aggfunc="first")
+    sets = [s for s in ("train", "cv", "nested", "test") if s in auc.columns]
+    heads = {"train": "Apparent", "cv": "CV (tuning estimate)", "nested": "Nested CV",
+             "test": "Test"}
+    rows = []
+    for level in sorted(main["level"].unique()):
+        for model in ev.model_order(main.loc[main["level"] == level, "model"].unique()):
+            if (level, model) in auc.index:
+                rows.append([_level_name(level, level_labels), model,
+                             *(fmt_number(auc.loc[(level, model), s]) for s in sets)])
+    out = ["## Internal validation", "",
+           "AUC of each model by kind of estimate. Apparent: the final model on its own "
+           "training patients; CV: out-of-fold, but with the learner, its hyper-parameters and "
+           "the clinical predictors chosen on all training patients (optimistic); nested CV: "
+           "everything refitted without the patient (docs/internal_validation.md); test: the "
+           "independent test set.", "",
+           _md_table(["Level", "Model", *(heads[s] for s in sets)], rows), ""]
+    if nested_expected:
+        missing = sorted(set(main["level"]) - set(main.loc[main["set"] == "nested", "level"]))
+        out += [f"- nested cross-validation not run for {_level_name(lv, level_labels)}: too "
+                "few patients of a class for the outer folds (see "
+                "results/logs/nested_fold/)" for lv in missing]
+        out += [""] if missing else []
+    return out
+
+
 def _delong_section(delong: pd.DataFrame | None,
                     level_labels: Mapping[str, str] | None) -> list[str]:
     """Paired DeLong tests of the test set."""
@@ -278,7 +311,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                    level_labels: Mapping[str, str] | None = None,
                    cascade_metrics: pd.DataFrame | None = None,
                    delong: pd.DataFrame | None = None, cascade_model: str = "combined",
-                   skipped: Sequence[str] = ()) -> str:
+                   skipped: Sequence[str] = (), nested_expected: bool = False) -> str:
     """Markdown text of the summary (parameters: see :func:`write_summary`).
 
     Sections, each left out when its table is absent or empty: the comparison with the
@@ -288,6 +321,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
     parts = (_header(title, simulated, manifest)
              + _comparison_section(perf, subgroups, published, level_labels)
              + _performance_section(perf, level_labels)
+             + _internal_validation_section(perf, level_labels, nested_expected)
              + _delong_section(delong, level_labels)
              + _subgroup_section(subgroups, level_labels)
              + _cascade_section(cascade_metrics, cascade_model)
@@ -301,7 +335,7 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                   level_labels: Mapping[str, str] | None = None,
                   cascade_metrics: pd.DataFrame | None = None,
                   delong: pd.DataFrame | None = None, cascade_model: str = "combined",
-                  skipped: Sequence[str] = ()) -> Path:
+                  skipped: Sequence[str] = (), nested_expected: bool = False) -> Path:
     """Write ``results/summary.md``.
 
     Parameters
@@ -333,6 +367,9 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
         What the study design left out, one ``"skipped: ... because ..."`` sentence each
         (the rule passes the design's, the table registry's and the figure registry's);
         listed in a last section when not empty.
+    nested_expected
+        The design runs the nested cross-validation: a level without nested rows (too few
+        patients for the outer folds) is named in the internal-validation section.
 
     Returns
     -------
@@ -342,7 +379,8 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
     text = render_summary(perf, subgroups, published, simulated=simulated, manifest=manifest,
                           title=title, level_labels=level_labels,
                           cascade_metrics=cascade_metrics, delong=delong,
-                          cascade_model=cascade_model, skipped=skipped)
+                          cascade_model=cascade_model, skipped=skipped,
+                          nested_expected=nested_expected)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

@@ -43,11 +43,12 @@ from sklearn.model_selection import StratifiedKFold
 from alnburden.levels import Level
 from alnburden.modeling.level_fit import fit_level, level_data
 from alnburden.modeling.predictions import PREDICTION_COLUMNS, PREDICTION_EXTRA_COLUMNS
+from alnburden.schemas import with_defaults
 from alnburden.stats import rates as _rates
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["outer_folds", "outer_icc", "fold_cutoffs", "fit_outer_fold", "merge_nested",
+__all__ = ["outer_folds", "nested_infeasible", "outer_icc", "fold_cutoffs", "fit_outer_fold", "merge_nested",
            "nested_repeat_aucs", "NESTED_MODELS", "NESTED_COLUMNS"]
 
 #: The models whose nested predictions are written (the chosen learner is ``radiomics``).
@@ -88,6 +89,28 @@ def outer_folds(y, n_folds: int, n_repeats: int, seed: int,
             cv = StratifiedGroupKFold(n_folds, shuffle=True, random_state=seed + r)
             out += list(cv.split(np.zeros(len(y)), y, np.asarray(groups)))
     return out
+
+
+def nested_infeasible(y, folds: list[tuple[np.ndarray, np.ndarray]] | None, n_folds: int,
+                      inner_folds: int) -> str:
+    """Why the nested CV cannot run on labels ``y`` ("" when it can).
+
+    Every class needs ``n_folds`` patients (one per outer fold), and every outer fold's
+    training part ``inner_folds`` of each class (the largest of ``models.cv_folds`` and
+    ``models.rad_score_folds``, the level fit's own requirement).
+    """
+    y = np.asarray(y).astype(int)
+    counts = np.bincount(y, minlength=2)
+    if counts.min() < n_folds:
+        return (f"the training set has {counts[0]} negative and {counts[1]} positive "
+                f"patient(s), fewer than the {n_folds} outer folds need")
+    for tr, _ in folds or []:
+        c = np.bincount(y[tr], minlength=2)
+        if c.min() < inner_folds:
+            return (f"an outer fold's training part has {c[0]} negative and {c[1]} positive "
+                    f"patient(s); the level fit needs {inner_folds} of each (models.cv_folds,"
+                    " models.rad_score_folds)")
+    return ""
 
 
 def outer_icc(perturbations: pd.DataFrame, patient_ids, robustness: dict) -> pd.DataFrame:
@@ -159,7 +182,9 @@ def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
     DataFrame
         :data:`NESTED_COLUMNS`: the held-out patients' predictions of
         :data:`NESTED_MODELS` with ``set = "nested"``, the cutoff chosen inside the fold,
-        the repeat and fold, and the learner the fold chose.
+        the repeat and fold, and the learner the fold chose. When the level is too small
+        for the nested CV (:func:`nested_infeasible`) the table is empty (the log says
+        why) and the level has no nested rows: the summary says so.
     """
     k_folds, n_rep = int(nested["folds"]), int(nested["repeats"])
     if not 0 <= fold < k_folds * n_rep:
@@ -168,8 +193,16 @@ def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
     data = level_data(cohort, split, level)
     train = data[data["set"] == "train"]
     grp = train[groups].to_numpy() if groups else None
-    tr, held = outer_folds(train["y"].to_numpy(), k_folds, n_rep, int(nested["seed"]),
-                           grp)[fold]
+    y = train["y"].to_numpy()
+    models_cfg = with_defaults("models", config.get("models"))
+    inner = max(int(models_cfg["cv_folds"]), int(models_cfg["rad_score_folds"]))
+    why = nested_infeasible(y, None, k_folds, inner)
+    folds = [] if why else outer_folds(y, k_folds, n_rep, int(nested["seed"]), grp)
+    why = why or nested_infeasible(y, folds, k_folds, inner)
+    if why:
+        logger.warning("%s: nested cross-validation skipped: %s", level.name, why)
+        return pd.DataFrame(columns=NESTED_COLUMNS)
+    tr, held = folds[fold]
     ids_tr = train["patient_id"].to_numpy()[tr]
     ids_held = train["patient_id"].to_numpy()[held]
     logger.info("%s outer fold %d (repeat %d, fold %d): %d training, %d held-out patients",
@@ -222,6 +255,10 @@ def merge_nested(folds: list[pd.DataFrame]) -> pd.DataFrame:
         A patient held out twice in one repeat, or repeats that did not hold out the same
         patients (some outer fold is missing).
     """
+    cols = [*PREDICTION_COLUMNS, *PREDICTION_EXTRA_COLUMNS, "cutoff", "n_repeats"]
+    folds = [f for f in folds if len(f)]
+    if not folds:
+        return pd.DataFrame(columns=cols)
     allf = pd.concat(folds, ignore_index=True)
     key = ["level", "model", "patient_id"]
     dup = allf.duplicated([*key, "repeat"])
@@ -240,7 +277,6 @@ def merge_nested(folds: list[pd.DataFrame]) -> pd.DataFrame:
                                            n_repeats=("repeat", "nunique"))
     out = first.drop(columns=["p", "rad_score", "cutoff", "repeat", "fold", "learner"]).merge(
         agg.reset_index(), on=key)
-    cols = [*PREDICTION_COLUMNS, *PREDICTION_EXTRA_COLUMNS, "cutoff", "n_repeats"]
     return out[cols].sort_values(["model", "patient_id"], kind="stable").reset_index(drop=True)
 
 
@@ -249,6 +285,10 @@ def nested_repeat_aucs(folds: list[pd.DataFrame]) -> pd.DataFrame:
     and the learner chosen in each of the repeat's outer folds."""
     from sklearn.metrics import roc_auc_score
 
+    cols = ["level", "model", "repeat", "n", "events", "auc", "learners_chosen"]
+    folds = [f for f in folds if len(f)]
+    if not folds:
+        return pd.DataFrame(columns=cols)
     allf = pd.concat(folds, ignore_index=True)
     rows = []
     for (level, model, rep), g in allf.groupby(["level", "model", "repeat"], sort=True):
@@ -258,4 +298,4 @@ def nested_repeat_aucs(folds: list[pd.DataFrame]) -> pd.DataFrame:
         rows.append({"level": level, "model": model, "repeat": int(rep), "n": len(g),
                      "events": int(y.sum()), "auc": auc,
                      "learners_chosen": ", ".join(learners)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=cols)

@@ -45,8 +45,8 @@ MODEL_LABELS: dict[str, str] = {
 }
 #: Display names of the predictions' sets.
 SET_LABELS: dict[str, str] = {"train": "Training set, apparent",
-                              "cv": "Training set, out-of-fold (tuning estimate)",
-                              "nested": "Training set, nested cross-validation",
+                              "cv": "Training set, tuning CV",
+                              "nested": "Nested CV (training set)",
                               "test": "Test set"}
 
 #: matplotlib rc parameters of every figure (on top of seaborn's ``ticks`` style).

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from alnburden.io import read_table, setup_logging
+from alnburden.evaluation.internal_validation import internal_validation_summary
 from alnburden.evaluation.summary import write_summary
 
 if TYPE_CHECKING:
@@ -25,4 +26,6 @@ write_summary(
     delong=read_table(inputs.delong) if "delong" in inputs.keys() else None,
     cascade_model=snakemake.params.cascade_model,
     skipped=snakemake.params.skipped,
+    extra=internal_validation_summary(read_table(inputs.internal_validation))
+    if "internal_validation" in inputs.keys() else (),
 )

@@ -65,8 +65,9 @@ from alnburden.design import model_arms
 from alnburden.io import write_table
 from alnburden.levels import NODE_COUNT, Level, nodal_class, parse_rule
 from alnburden.modeling import selection as _selection
-from alnburden.modeling.clinical import LogisticModel, select_clinical_predictors
-from alnburden.modeling.learners import grid_points, make_learner
+from alnburden.modeling.clinical import (ClinicalSettings, LogisticModel,
+                                         select_clinical_predictors, write_clinical_table)
+from alnburden.modeling.learners import grid_points, learner_grids, make_learner, search_space
 from alnburden.modeling.persistence import (RAD_SCORE_EPS, library_versions, predict_models,
                                             rad_score, save_model, write_model_card)
 from alnburden.modeling.predictions import PREDICTION_COLUMNS, PREDICTION_EXTRA_COLUMNS
@@ -403,18 +404,25 @@ def _prepare(cohort: pd.DataFrame, split: pd.DataFrame, level: Level, config: di
 
 
 def _fit_clinical(fit: _LevelFit, variables: list[dict]) -> None:
-    """Screen the clinical predictors, write their table, fit and cross-fit ``clinical``."""
-    table, predictors = select_clinical_predictors(
-        fit.train, fit.y, variables, float(fit.models_cfg["clinical_entry_p"]),
-        float(fit.models_cfg["clinical_retention_p"]))
+    """Choose the clinical predictors (``models.clinical_strategy``), write their table, fit
+    and cross-fit ``clinical`` (intercept-only when no predictor was chosen)."""
+    settings = ClinicalSettings.from_config(fit.models_cfg, fit.seed)
+    res = select_clinical_predictors(fit.train, fit.y, variables, settings)
     name = fit.level.name
-    _write_clinical_table(table, fit.out_dir / "tables" / f"{name}_clinical_logistic.csv",
-                          f"{name}: univariable and multivariable logistic regression "
-                          f"(training set, n = {len(fit.train)}, {int(fit.y.sum())} events)")
-    fit.clin_specs = [next(v for v in variables if v["name"] == p) for p in predictors]
-    fit.models["clinical"] = LogisticModel(fit.clin_specs).fit(fit.train, fit.y)
-    fit.oof["clinical"] = _cross_fit_logistic(fit.clin_specs, fit.train, fit.y, fit.folds)
-    fit.card.update(clinical_variables=variables, predictors=predictors,
+    write_clinical_table(res.table, fit.out_dir / "tables" / f"{name}_clinical_logistic.csv",
+                         f"{name}: univariable and multivariable logistic regression "
+                         f"(training set, n = {len(fit.train)}, {int(fit.y.sum())} events)",
+                         res.notes)
+    fit.clin_specs = [next(v for v in variables if v["name"] == p) for p in res.predictors]
+    fit.models["clinical"] = res.model
+    oof = np.full(len(fit.y), np.nan)
+    for tr, va in fit.folds:
+        oof[va] = clone(res.model).fit(fit.train.iloc[tr], fit.y[tr]).predict_proba(
+            fit.train.iloc[va])[:, 1]
+    fit.oof["clinical"] = oof
+    fit.card.update(clinical_variables=variables, predictors=res.predictors,
+                    clinical_strategy=settings.strategy,
+                    clinical_note=res.selection.note or None,
                     clinical=_logistic_card(fit.models["clinical"]))
 
 
@@ -447,8 +455,17 @@ def _fit_radiomics(fit: _LevelFit, features: pd.DataFrame, icc: pd.DataFrame | N
 
 
 def _tune(fit: _LevelFit, selection: Pipeline, n_jobs: int) -> tuple[pd.DataFrame, dict]:
-    """Tune every learner (written to ``learners_cv.csv``); each with its best parameters."""
-    learners = {name: make_learner(name, fit.seed) for name in fit.models_cfg["learners"]}
+    """Tune every learner (written to ``learners_cv.csv``); each with its best parameters.
+
+    The grids are ``models.grids`` (a learner not given keeps its registry grid), searched
+    whole or, with ``models.search.kind: random``, ``n_iter`` points drawn per learner.
+    """
+    grids = learner_grids(fit.models_cfg.get("grids"), fit.models_cfg["learners"])
+    search = fit.models_cfg.get("search")
+    learners = {}
+    for name in fit.models_cfg["learners"]:
+        estimator, _ = make_learner(name, fit.seed)
+        learners[name] = (estimator, search_space(grids[name], search, fit.seed))
     cv = RepeatedStratifiedKFold(n_splits=int(fit.models_cfg["cv_folds"]),
                                  n_repeats=int(fit.models_cfg["cv_repeats"]),
                                  random_state=fit.seed)

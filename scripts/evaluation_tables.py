@@ -18,7 +18,7 @@ setup_logging(snakemake.log[0])
 settings = TableSettings.from_config(snakemake.params.evaluation, snakemake.params.seed,
                                      snakemake.params.subgroup_models)
 if "bootstrap" in snakemake.input.keys():  # the internal_validation table's bootstrap rows
-    settings = dataclasses.replace(settings, bootstrap=pd.concat(
+    settings = dataclasses.replace(settings, optimism=pd.concat(
         [read_table(p) for p in snakemake.input.bootstrap], ignore_index=True))
 tables = evaluation_tables(read_table(snakemake.input.predictions), snakemake.params.tables,
                            **dataclasses.asdict(settings))

@@ -64,7 +64,7 @@ def internal_validation_table(pred: pd.DataFrame, bootstrap: pd.DataFrame | None
                          "corrected": r.corrected, "n_resamples": r.n_resamples,
                          "strategy": r.strategy})
     else:
-        for level in pd.unique(pred["level"].astype(str)):
+        for level in sorted(pd.unique(pred["level"].astype(str))):
             for model in MODELS:
                 if not ((pred["level"].astype(str) == level) & (pred["model"] == model)).any():
                     continue

@@ -51,7 +51,7 @@ class TableSettings:
         Models compared across the Ki-67 subgroups (not a config key: the rule passes
         :attr:`~alnburden.design.StudyDesign.subgroup_models`); default radiomics and
         combined.
-    bootstrap
+    optimism
         Every level's ``internal_validation_bootstrap.csv`` stacked, for the
         ``internal_validation`` table (not a config key: the rule passes the files of rule
         ``internal_validation_bootstrap``); None leaves its bootstrap columns empty.
@@ -63,7 +63,7 @@ class TableSettings:
     n_boot: int = 1000
     seed: int = 2026
     subgroup_models: Sequence[str] = ("radiomics", "combined")
-    bootstrap: pd.DataFrame | None = None
+    optimism: pd.DataFrame | None = None
 
     @classmethod
     def from_config(cls, evaluation: dict | None, seed: int | None = None,
@@ -129,7 +129,7 @@ TABLES: dict[str, EvaluationTable] = {t.name: t for t in (
     EvaluationTable("internal_validation",
                     "Internal validation: bootstrap optimism correction, nested CV and test",
                     "internal_validation",
-                    lambda pred, s: internal_validation_table(pred, s.bootstrap),
+                    lambda pred, s: internal_validation_table(pred, s.optimism),
                     needs=("clinical",)),
 )}
 

@@ -165,3 +165,43 @@ def test_missing_rad_score_is_an_error():
     with pytest.raises(ValueError, match="1 training row"):
         optimism_bootstrap(df, y, VARS, _settings(), 2, 0,
                            rad_score=np.r_[np.nan, np.zeros(len(y) - 1)])
+
+
+@pytest.mark.workflow
+def test_bootstrap_rule_writes_its_tables_and_the_summary_line(tmp_path):
+    """A tiny clinical-only cohort (no extraction, so the test stays cheap; the combined
+    model's bootstrap is tested above): the rule per level, the table, the summary lines."""
+    import yaml
+
+    from conftest import run_workflow
+    from test_partial_designs import Cell, write_cohort
+
+    cell = Cell(images=False, ki67=True, two_levels=True, node_counts=True, clinical=True)
+    manifest = write_cohort(cell, tmp_path / "cohort", n=60)
+    config = cell.config(manifest)
+    config["internal_validation"] = {"bootstrap": {"n": 25, "seed": 3}}
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config, sort_keys=False))
+    work = tmp_path / "work"
+    work.mkdir()
+    run_workflow(configfile, work)
+    results = work / "results"
+    for level in ("level1", "level2"):
+        boot = pd.read_csv(results / level / "internal_validation_bootstrap.csv")
+        assert set(boot["model"]) == {"clinical"}
+        assert set(boot["metric"]) == {"auc", "slope", "intercept", "brier"}
+        assert (boot["n_resamples"] <= 25).all()
+        assert (boot.loc[boot["metric"] == "auc", "n_resamples"] > 0).all()
+        stab = pd.read_csv(results / level / "internal_validation_selection_stability.csv")
+        assert stab["frequency"].between(0, 1).all()
+    table = pd.read_csv(results / "tables" / "internal_validation.csv")
+    assert list(table.columns[:8]) == ["level", "model", "metric", "apparent", "optimism",
+                                       "corrected", "nested", "test"]
+    auc_rows = table[table["metric"] == "auc"]
+    assert auc_rows["test"].notna().all() and auc_rows["corrected"].notna().all()
+    pred = pd.read_csv(results / "predictions.csv")
+    if not (pred["set"] == "nested").any():
+        assert table["nested"].isna().all()
+    summary = (results / "summary.md").read_text()
+    assert "## Internal validation (bootstrap optimism correction)" in summary
+    assert "level1 clinical: apparent AUC" in summary

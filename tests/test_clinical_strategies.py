@@ -205,3 +205,49 @@ def test_intercept_only_model_and_its_nomogram_note(tmp_path):
 def test_strategy_name_is_checked():
     with pytest.raises(ValueError, match="clinical_strategy is 'stepwise'"):
         _settings("stepwise")
+
+
+@pytest.mark.parametrize("models, intercept_only", [
+    ({"clinical_strategy": "penalized"}, False),
+    ({"clinical_strategy": "p_value", "clinical_entry_p": 1e-12}, True),
+], ids=["penalized", "nothing-passes"])
+def test_level_fit_with_each_strategy(models, intercept_only, tmp_path):
+    """fit_level runs each strategy end to end; with nothing passing the screen the clinical
+    model is intercept-only (AUC 0.5 everywhere) and the combined model the Rad-score alone;
+    the bootstrap reproduces the saved models' apparent AUCs."""
+    import json
+
+    from test_modeling import CONFIG, LEVEL1, synthetic_study
+    from alnburden.modeling.level_fit import fit_level
+    from alnburden.modeling.optimism import auc as c_index, level_optimism
+    from conftest import VARIABLES
+
+    cohort, split, features, icc = synthetic_study(n=160, n_features=20, seed=3)
+    cfg = {**CONFIG, "models": {**CONFIG["models"], "learners": ["logistic"], **models}}
+    preds = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, cfg, tmp_path)
+    card = json.loads((tmp_path / "level1/models/model_card.json").read_text())
+    assert card["clinical_strategy"] == models["clinical_strategy"]
+    clin = preds[preds["model"] == "clinical"]
+    comb = joblib.load(tmp_path / "level1/models/combined.joblib")
+    if intercept_only:
+        assert card["predictors"] == [] and "no predictor passed" in card["clinical_note"]
+        for s in ("train", "test"):  # (cv: one prevalence per fold)
+            assert clin.loc[clin["set"] == s, "p"].nunique() == 1
+        assert comb.terms_ == ["const", "rad_score"]
+        md = (tmp_path / "tables/level1_clinical_logistic.md").read_text()
+        assert "No predictor passed univariable p < 1e-12" in md
+    else:
+        assert card["predictors"] and card["clinical"]["method"] == "penalized"
+        assert comb.terms_[1] == "rad_score" and len(comb.terms_) == 2 + sum(
+            len(design_matrix(cohort.head(1), [v]).columns) for v in VARIABLES
+            if v["name"] in card["predictors"])
+    table, stability = level_optimism(cohort, split, preds, LEVEL1, VARIABLES, cfg["models"],
+                                      cfg["seed"], {"n": 5, "seed": 1})
+    train = preds[preds["set"] == "train"]
+    for m in ("clinical", "combined"):
+        t = train[train["model"] == m]
+        row = table[(table["model"] == m) & (table["metric"] == "auc")]
+        assert float(row["apparent"].iloc[0]) == pytest.approx(c_index(t["y_true"], t["p"]),
+                                                               abs=1e-9)
+    if intercept_only:
+        assert (stability.loc[stability["variable"] != "rad_score", "selected"] == False).all()  # noqa: E712

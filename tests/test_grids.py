@@ -104,3 +104,23 @@ def test_tune_reads_the_grids_and_the_search_from_the_config(tmp_path):
     cfg["search"] = {"kind": "grid"}
     table, _ = _tune(fit, Pipeline([("scale", StandardScaler())]), n_jobs=1)
     assert table.set_index("learner").loc["knn", "n_grid_points"] == 4
+
+
+@pytest.mark.workflow
+def test_bad_grid_and_coding_stop_the_run_before_any_job(tmp_path):
+    import subprocess
+    import sys
+
+    config = {"models": {"grids": {"knn": {"k": [3]}}},
+              "clinical": {"variables": [{"name": "aln_us_class", "type": "ordinal",
+                                          "levels": [1, 2, 3, 4, 5, 6],
+                                          "coding": {"threshold": 9}}]}}
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile",
+                           str(ROOT / "Snakefile"), "--configfile", str(cfg), "-n"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Job stats" not in out
+    assert "knn: no parameter(s) ['k']" in out
+    assert "'aln_us_class': threshold 9 must lie above the lowest" in out

@@ -13,6 +13,7 @@ from alnburden.design import StudyDesign
 from alnburden.evaluation.registry import TABLES, skipped_tables, table_names
 from alnburden.figures.registry import skipped_figures
 from alnburden.extraction.shards import n_shards_for
+from alnburden.modeling.clinical import coding_of
 from alnburden.modeling.learners import learner_grids
 from alnburden.simulate import EffectSizes
 
@@ -22,10 +23,25 @@ try:  # a misspelt effect size fails now, not after the DAG has started
     EffectSizes().replace(**config["cohort"]["simulate"]["effects"])
 except (TypeError, ValueError) as err:
     raise WorkflowError(f"config cohort.simulate.effects: {err}") from None
-try:  # so does a tuning grid naming a parameter its learner does not have
-    learner_grids(config["models"].get("grids"), config["models"]["learners"])
-except ValueError as err:
-    raise WorkflowError(str(err)) from None
+
+def _model_config_errors():
+    """Every tuning grid naming a parameter its learner lacks, and every bad ordinal coding."""
+    errors = []
+    try:
+        learner_grids(config["models"].get("grids"), config["models"]["learners"])
+    except ValueError as err:
+        errors.append(str(err))
+    for variable in config["clinical"]["variables"]:
+        try:
+            coding_of(variable)
+        except ValueError as err:
+            errors.append(f"config clinical.variables: {err}")
+    return errors
+
+
+_ERRORS = _model_config_errors()
+if _ERRORS:  # found now, not after the DAG has started
+    raise WorkflowError("; ".join(_ERRORS) + "; fix the config")
 
 RESULTS = "results"
 LOGS = f"{RESULTS}/logs"

@@ -42,11 +42,13 @@ def test_a_learner_not_given_keeps_its_grid():
 
 
 def test_bad_grids_are_named_with_the_fix():
-    with pytest.raises(ValueError, match=r"knn: no parameter\(s\) \['k'\]; it has \[.*'n_neighbors'"):
+    with pytest.raises(ValueError,
+                       match=r"knn: no parameter\(s\) \['k'\]; it has \[.*'n_neighbors'"):
         learner_grids({"knn": {"k": [5]}}, ["knn"])
     with pytest.raises(ValueError, match=r"unknown learner\(s\) \['xgboost'\]"):
         learner_grids({"xgboost": {"eta": [0.1]}}, ["knn"])
-    with pytest.raises(ValueError, match=r"svm: parameter\(s\) \['estimator__C'\] need a non-empty"):
+    with pytest.raises(ValueError,
+                       match=r"svm: parameter\(s\) \['estimator__C'\] need a non-empty"):
         learner_grids({"svm": {"estimator__C": []}}, ["svm"])
 
 

@@ -985,9 +985,10 @@ class LogisticModel(ClassifierMixin, BaseEstimator):
         specs = list(self.variables or [])
         data = CodedData.from_frame(X, specs)
         self._fit_coded(data, np.asarray(y, dtype=float))
-        for i, spec in enumerate(specs):
+        for spec in specs:
             if spec["type"] == "categorical":  # back to the level's name
-                self.fill_values_[spec["name"]] = spec["levels"][int(self.fill_codes_[spec["name"]])]
+                code = int(self.fill_codes_[spec["name"]])
+                self.fill_values_[spec["name"]] = spec["levels"][code]
         return self
 
     def _fit_coded(self, data: CodedData, y: np.ndarray) -> LogisticModel:

@@ -2,9 +2,9 @@
 
 Each learner receives the output of the selection Pipeline (z-scored radiomic features,
 typically 3-30 columns) and is tuned by the repeated stratified CV of
-:mod:`alnburden.modeling.level_fit` (ROC AUC). The default grids are deliberately small (2 points): with a
-few hundred training patients, wide grids mostly tune noise, and the default study tunes
-6 learners x 2 levels x 10 folds in about a minute on 2 cores. The config's
+:mod:`alnburden.modeling.level_fit` (ROC AUC). The default grids are deliberately small
+(2 points): with a few hundred training patients, wide grids mostly tune noise, and the
+default study tunes 6 learners x 2 levels x 10 folds in about a minute on 2 cores. The config's
 ``models.grids`` replaces a learner's grid (:func:`learner_grids`; its schema default is the
 registry's grids, a test checks they agree) and ``models.search`` chooses between the whole
 grid and a seeded random subset of it (:func:`search_space`).

@@ -45,7 +45,8 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_RISK_TICKS", "Nomogram", "PredictorAxis", "has_predictor", "nomogram_from_model"]
+__all__ = ["DEFAULT_RISK_TICKS", "Nomogram", "PredictorAxis", "has_predictor",
+           "nomogram_from_model"]
 
 #: Probabilities labelled on the risk axis by default.
 DEFAULT_RISK_TICKS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)

@@ -358,6 +358,8 @@ def level_optimism(cohort: pd.DataFrame, split: pd.DataFrame, predictions: pd.Da
         logger.info("%s %s %s: apparent %.3f optimism %.3f corrected %.3f (%d resamples)",
                     level.name, r.model, r.metric, r.apparent, r.optimism, r.corrected,
                     r.n_resamples)
+    numbers = ["apparent", "training", "test", "optimism", "corrected"]
     table = result.table.assign(level=level.name, strategy=settings.strategy)
+    table[numbers] = table[numbers].round(10)  # an apparent intercept of 5e-11 is 0
     stability = result.stability.assign(level=level.name)
     return table[BOOTSTRAP_COLUMNS], stability[STABILITY_COLUMNS]

@@ -4,6 +4,8 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from alnburden.evaluation.registry import TableSettings, evaluation_tables, write_tables
 from alnburden.io import read_table, setup_logging
 
@@ -15,6 +17,9 @@ if TYPE_CHECKING:
 setup_logging(snakemake.log[0])
 settings = TableSettings.from_config(snakemake.params.evaluation, snakemake.params.seed,
                                      snakemake.params.subgroup_models)
+if "bootstrap" in snakemake.input.keys():  # the internal_validation table's bootstrap rows
+    settings = dataclasses.replace(settings, optimism=pd.concat(
+        [read_table(p) for p in snakemake.input.bootstrap], ignore_index=True))
 tables = evaluation_tables(read_table(snakemake.input.predictions), snakemake.params.tables,
                            **dataclasses.asdict(settings))
 write_tables(tables, Path(snakemake.output[0]).parent)

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from alnburden.io import read_table, setup_logging
+from alnburden.evaluation.internal_validation import internal_validation_summary
 from alnburden.evaluation.summary import write_summary
 
 if TYPE_CHECKING:
@@ -26,4 +27,6 @@ write_summary(
     cascade_model=snakemake.params.cascade_model,
     skipped=snakemake.params.skipped,
     nested_expected=snakemake.params.nested,
+    extra=internal_validation_summary(read_table(inputs.internal_validation))
+    if "internal_validation" in inputs.keys() else (),
 )

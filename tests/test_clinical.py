@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from alnburden.modeling.clinical import (LogisticModel, design_matrix, multivariable_logistic,
-                                select_clinical_predictors, univariable_logistic)
+from alnburden.modeling.clinical import (ClinicalSettings, LogisticModel, design_matrix,
+                                         multivariable_logistic, select_clinical_predictors,
+                                         univariable_logistic)
 
 SUBTYPES = ["luminal_a", "luminal_b", "her2_enriched", "triple_negative"]
 VARIABLES = [
@@ -21,6 +22,12 @@ VARIABLES = [
     {"name": "subtype", "type": "categorical", "levels": SUBTYPES},
     {"name": "aln_us_class", "type": "ordinal", "levels": [1, 2, 3, 4, 5, 6]},
 ]
+
+
+def _settings(entry_p=0.05, retention_p=0.05, strategy="p_value"):
+    return ClinicalSettings.from_config({"clinical_strategy": strategy,
+                                         "clinical_entry_p": entry_p,
+                                         "clinical_retention_p": retention_p}, seed=0)
 
 
 def _cohort(n=400, seed=0):
@@ -69,8 +76,10 @@ def test_univariable_matches_statsmodels():
 
 def test_select_predictors_finds_the_signal_and_builds_table():
     df, y = _cohort()
-    table, predictors = select_clinical_predictors(df, y, VARIABLES, 0.05, 0.05)
+    res = select_clinical_predictors(df, y, VARIABLES, _settings())
+    table, predictors = res.table, res.predictors
     assert predictors == ["ki67", "aln_us_class"]
+    assert res.model.terms_ == ["const", "ki67", "aln_us_class"]
     assert {"univariable", "univariable_p", "multivariable", "multivariable_p", "independent"} \
         <= set(table.columns)
     age = table.set_index("term").loc["age"]
@@ -79,14 +88,28 @@ def test_select_predictors_finds_the_signal_and_builds_table():
     assert multi["variable"].tolist() == ["ki67", "aln_us_class"]
 
 
-def test_fallback_when_nothing_enters(caplog):
+def test_nothing_is_forced_in_when_nothing_enters(caplog):
+    """No variable passes the screen: no predictor, an intercept-only model, the table says so."""
     df, _ = _cohort()
     y = np.random.default_rng(5).integers(0, 2, len(df))
     with caplog.at_level(logging.WARNING):
-        _, predictors = select_clinical_predictors(df, y, VARIABLES, entry_p=1e-12,
-                                                   retention_p=0.05)
-    assert len(predictors) == 1
-    assert "no clinical variable has univariable p" in caplog.text
+        res = select_clinical_predictors(df, y, VARIABLES, _settings(entry_p=1e-12))
+    assert res.predictors == []
+    assert "no predictor passed univariable p < 1e-12" in caplog.text
+    assert (res.table["note"].str.contains("no predictor passed univariable p < 1e-12")).all()
+    assert not res.table["independent"].any() and not res.table["entered"].any()
+    assert res.model.terms_ == ["const"] and res.model.method_ == "intercept"
+    p = res.model.predict_proba(df)[:, 1]
+    np.testing.assert_allclose(p, np.mean(y))  # the training prevalence for everyone
+    assert any("intercept-only" in n for n in res.notes)
+
+
+def test_nothing_is_forced_in_when_nothing_is_retained(caplog):
+    df, y = _cohort()
+    with caplog.at_level(logging.WARNING):
+        res = select_clinical_predictors(df, y, VARIABLES, _settings(retention_p=1e-300))
+    assert res.predictors == [] and set(res.selection.entered) >= {"ki67", "aln_us_class"}
+    assert "no predictor passed multivariable p < 1e-300" in caplog.text
 
 
 def test_separation_falls_back_to_firth(caplog):

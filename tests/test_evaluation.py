@@ -239,7 +239,7 @@ def test_tables_are_deterministic(tmp_path, pred):
     write_tables(evaluation_tables(pred.sample(frac=1, random_state=4), n_boot=20, seed=3),
                  tmp_path / "b")
     assert set(tabs) == {"performance", "auc_delong", "calibration", "dca", "reclassification",
-                         "subgroups"}
+                         "subgroups", "internal_validation"}
     for name in tabs:
         a = (tmp_path / "a" / f"{name}.csv").read_bytes()
         assert a == (tmp_path / "b" / f"{name}.csv").read_bytes(), name

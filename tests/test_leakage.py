@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.metrics import roc_auc_score
-from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
 import alnburden.modeling.level_fit as modeling
@@ -106,19 +105,13 @@ def test_test_features_cannot_change_training(tmp_path):
         (tmp_path / "b/level1/selection/selected_features.csv").read_bytes()
 
 
-def test_training_rad_scores_are_out_of_fold(tmp_path, monkeypatch):
+def test_training_rad_scores_are_out_of_fold(tmp_path):
     """A memorising learner (1-NN) is perfect on its own training rows, but its out-of-fold
     Rad-scores on pure-noise features carry no information."""
     cohort, split, features, icc = synthetic_study(N, P, seed=6, signal=0.0)
-    original = modeling.make_learner
-
-    def memorising(name, random_state):
-        if name == "knn":
-            return KNeighborsClassifier(n_neighbors=1), {}
-        return original(name, random_state)
-
-    monkeypatch.setattr(modeling, "make_learner", memorising)
-    cfg = {**CONFIG, "models": {**CONFIG["models"], "learners": ["knn"]}}
+    # the grid is config: a 1-NN (distance weights) memorises its training rows
+    cfg = {**CONFIG, "models": {**CONFIG["models"], "learners": ["knn"],
+                                "grids": {"knn": {"n_neighbors": [1]}}}}
     preds = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, cfg, tmp_path)
     train = preds[(preds["set"] == "train") & (preds["model"] == "radiomics")]
     assert roc_auc_score(train["y_true"], train["p"]) == 1.0  # apparent: memorised

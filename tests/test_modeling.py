@@ -266,6 +266,8 @@ def test_config_without_sections_takes_the_schema_defaults(tmp_path, monkeypatch
 
     original = level_fit.make_learner
     monkeypatch.setattr(level_fit, "make_learner", lambda name, seed: original("logistic", seed))
+    monkeypatch.setattr(level_fit, "learner_grids",  # and tuned on the logistic grid
+                        lambda given, names: {n: original("logistic", 0)[1] for n in names})
     cohort, split, features, icc = synthetic_study(n=100, n_features=12, seed=8)
     bare = fit_level(cohort, split, features, icc, LEVEL1, VARIABLES, {}, tmp_path / "bare")
     explicit = {"seed": load_schema(CONFIG_SCHEMA)["properties"]["seed"]["default"],

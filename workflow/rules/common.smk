@@ -13,6 +13,8 @@ from alnburden.design import StudyDesign
 from alnburden.evaluation.registry import TABLES, skipped_tables, table_names
 from alnburden.figures.registry import skipped_figures
 from alnburden.extraction.shards import n_shards_for
+from alnburden.modeling.clinical import coding_of
+from alnburden.modeling.learners import learner_grids
 from alnburden.simulate import EffectSizes
 
 
@@ -21,6 +23,25 @@ try:  # a misspelt effect size fails now, not after the DAG has started
     EffectSizes().replace(**config["cohort"]["simulate"]["effects"])
 except (TypeError, ValueError) as err:
     raise WorkflowError(f"config cohort.simulate.effects: {err}") from None
+
+def _model_config_errors():
+    """Every tuning grid naming a parameter its learner lacks, and every bad ordinal coding."""
+    errors = []
+    try:
+        learner_grids(config["models"].get("grids"), config["models"]["learners"])
+    except ValueError as err:
+        errors.append(str(err))
+    for variable in config["clinical"]["variables"]:
+        try:
+            coding_of(variable)
+        except ValueError as err:
+            errors.append(f"config clinical.variables: {err}")
+    return errors
+
+
+_ERRORS = _model_config_errors()
+if _ERRORS:  # found now, not after the DAG has started
+    raise WorkflowError("; ".join(_ERRORS) + "; fix the config")
 
 RESULTS = "results"
 LOGS = f"{RESULTS}/logs"
@@ -193,6 +214,21 @@ def fit_level_outputs():
     return out
 
 
+def clinical_model_config():
+    """The config keys of the clinical predictor strategy (rule internal_validation_bootstrap)."""
+    keys = ("clinical_strategy", "clinical_entry_p", "clinical_retention_p", "clinical_l1_ratio",
+            "clinical_penalty_cs", "cv_folds")
+    return {key: config["models"][key] for key in keys if key in config["models"]}
+
+
+def bootstrap_inputs():
+    """Every level's bootstrap optimism table, for the internal_validation table."""
+    if "internal_validation" not in table_names(DESIGN):
+        return {}
+    return {"bootstrap": expand(f"{RESULTS}/{{level}}/internal_validation_bootstrap.csv",
+                                level=LEVELS)}
+
+
 def skipped_parts():
     """Every step, table and figure of the full study this design leaves out, with why."""
     return DESIGN.skipped_steps() + skipped_tables(DESIGN) + skipped_figures(DESIGN)
@@ -206,6 +242,8 @@ def summary_inputs(wildcards):
         out["subgroups"] = f"{RESULTS}/tables/subgroups.csv"
     if DESIGN.has_cascade:
         out["cascade"] = f"{RESULTS}/tables/cascade_metrics.csv"
+    if "internal_validation" in table_names(DESIGN):
+        out["internal_validation"] = f"{RESULTS}/tables/internal_validation.csv"
     return out
 
 

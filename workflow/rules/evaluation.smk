@@ -25,6 +25,7 @@ rule merge_predictions:
 rule evaluation_tables:
     input:
         predictions=rules.merge_predictions.output[0],
+        **bootstrap_inputs(),
     output:
         **{
             name: report(

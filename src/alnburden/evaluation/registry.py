@@ -22,6 +22,7 @@ import pandas as pd
 
 from alnburden.design import StudyDesign
 from alnburden.evaluation import tables as tb
+from alnburden.evaluation.internal_validation import internal_validation_table
 from alnburden.io import write_table
 from alnburden.schemas import config_default, with_defaults
 
@@ -50,6 +51,10 @@ class TableSettings:
         Models compared across the Ki-67 subgroups (not a config key: the rule passes
         :attr:`~alnburden.design.StudyDesign.subgroup_models`); default radiomics and
         combined.
+    optimism
+        Every level's ``internal_validation_bootstrap.csv`` stacked, for the
+        ``internal_validation`` table (not a config key: the rule passes the files of rule
+        ``internal_validation_bootstrap``); None leaves its bootstrap columns empty.
     """
 
     cutoff: str | float = "youden"
@@ -58,6 +63,7 @@ class TableSettings:
     n_boot: int = 1000
     seed: int = 2026
     subgroup_models: Sequence[str] = ("radiomics", "combined")
+    optimism: pd.DataFrame | None = None
 
     @classmethod
     def from_config(cls, evaluation: dict | None, seed: int | None = None,
@@ -120,6 +126,11 @@ TABLES: dict[str, EvaluationTable] = {t.name: t for t in (
                     lambda pred, s: tb.subgroup_table(pred, ki67_cutoff=s.ki67_cutoff,
                                                       models=s.subgroup_models),
                     needs=("ki67",)),
+    EvaluationTable("internal_validation",
+                    "Internal validation: bootstrap optimism correction, nested CV and test",
+                    "internal_validation",
+                    lambda pred, s: internal_validation_table(pred, s.optimism),
+                    needs=("clinical",)),
 )}
 
 

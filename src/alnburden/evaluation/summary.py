@@ -311,7 +311,8 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                    level_labels: Mapping[str, str] | None = None,
                    cascade_metrics: pd.DataFrame | None = None,
                    delong: pd.DataFrame | None = None, cascade_model: str = "combined",
-                   skipped: Sequence[str] = (), nested_expected: bool = False) -> str:
+                   skipped: Sequence[str] = (), nested_expected: bool = False,
+                   extra: Sequence[str] = ()) -> str:
     """Markdown text of the summary (parameters: see :func:`write_summary`).
 
     Sections, each left out when its table is absent or empty: the comparison with the
@@ -325,6 +326,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
              + _delong_section(delong, level_labels)
              + _subgroup_section(subgroups, level_labels)
              + _cascade_section(cascade_metrics, cascade_model)
+             + list(extra)
              + _skipped_section(skipped))
     return "\n".join(parts).rstrip() + "\n"
 
@@ -335,7 +337,8 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                   level_labels: Mapping[str, str] | None = None,
                   cascade_metrics: pd.DataFrame | None = None,
                   delong: pd.DataFrame | None = None, cascade_model: str = "combined",
-                  skipped: Sequence[str] = (), nested_expected: bool = False) -> Path:
+                  skipped: Sequence[str] = (), nested_expected: bool = False,
+                  extra: Sequence[str] = ()) -> Path:
     """Write ``results/summary.md``.
 
     Parameters
@@ -370,6 +373,10 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
     nested_expected
         The design runs the nested cross-validation: a level without nested rows (too few
         patients for the outer folds) is named in the internal-validation section.
+    extra
+        Markdown lines of sections other modules write (e.g.
+        :func:`alnburden.evaluation.internal_validation.internal_validation_summary`),
+        placed before the skipped parts.
 
     Returns
     -------
@@ -380,7 +387,7 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                           title=title, level_labels=level_labels,
                           cascade_metrics=cascade_metrics, delong=delong,
                           cascade_model=cascade_model, skipped=skipped,
-                          nested_expected=nested_expected)
+                          nested_expected=nested_expected, extra=extra)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

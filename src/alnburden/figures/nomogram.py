@@ -18,7 +18,8 @@ import numpy as np
 
 from alnburden.figures.style import PAGE_IN, figure_style, level_title, model_label, save_figure
 from alnburden.modeling.nomogram import (DEFAULT_RISK_TICKS, Nomogram, PredictorAxis,
-                                         format_tick, nice_ticks, nomogram_from_model)
+                                         format_tick, has_predictor, nice_ticks,
+                                         nomogram_from_model)
 
 logger = logging.getLogger(__name__)
 
@@ -323,7 +324,10 @@ def draw_nomograms(models_dir: str | Path, level: str, path: str | Path,
     if not file.exists():
         raise FileNotFoundError(f"model file {file} not found; the modelling stage writes "
                                 f"results/{{level}}/models/{model}.joblib")
-    nom = nomogram_from_model(joblib.load(file))
+    fitted = joblib.load(file)
+    if not has_predictor(fitted):
+        return _draw_without_predictor(fitted, level, path, model, level_label, points_csv)
+    nom = nomogram_from_model(fitted)
     with figure_style():
         fig = draw_nomogram(nom, risk_label=risk_label or "Predicted probability", grid=True,
                             title=f"{level_title(level, level_label)}: "
@@ -332,5 +336,37 @@ def draw_nomograms(models_dir: str | Path, level: str, path: str | Path,
         out = save_figure(fig, path)
     if points_csv is not None:
         write_table(nom.points_table(), points_csv, title=f"Nomogram points ({level}, {model})")
+        out.append(Path(points_csv))
+    return out
+
+
+def _draw_without_predictor(fitted, level: str, path, model: str, level_label: str | None,
+                            points_csv) -> list[Path]:
+    """The figure of a model without predictor (intercept-only): a labelled statement of its
+    one predicted probability instead of axes, and a points table with that risk only."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from scipy.special import expit
+
+    from alnburden.io import write_table
+
+    p = float(expit(np.asarray(fitted.coef_, dtype=float)[0]))
+    logger.warning("%s %s model has no predictor (intercept-only); its nomogram is a note",
+                   level, model)
+    with figure_style():
+        fig, ax = plt.subplots(figsize=(PAGE_IN, 1.6))
+        ax.set_axis_off()
+        ax.text(0.0, 0.62, f"The {model_label(model).lower()} model has no predictor: no "
+                "clinical variable passed the selection,", fontsize=9, transform=ax.transAxes)
+        ax.text(0.0, 0.38, f"so every patient gets the training prevalence, p = {p:.3f} "
+                "(intercept-only model, AUC 0.5). No nomogram to draw.", fontsize=9,
+                transform=ax.transAxes)
+        ax.set_title(f"{level_title(level, level_label)}: {model_label(model).lower()} model "
+                     "nomogram", fontsize=9.5, loc="left")
+        out = save_figure(fig, path)
+    if points_csv is not None:
+        write_table(pd.DataFrame([{"axis": "risk", "label": "risk (intercept-only)",
+                                   "value": p, "points": 0.0}]),
+                    points_csv, title=f"Nomogram points ({level}, {model}): intercept-only")
         out.append(Path(points_csv))
     return out

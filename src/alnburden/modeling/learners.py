@@ -2,9 +2,12 @@
 
 Each learner receives the output of the selection Pipeline (z-scored radiomic features,
 typically 3-30 columns) and is tuned by the repeated stratified CV of
-:mod:`alnburden.modeling.level_fit` (ROC AUC). The grids are deliberately small (2-4 points): with a
-few hundred training patients, wide grids mostly tune noise, and the default study tunes
-6 learners x 2 levels x 10 folds in about a minute on 2 cores.
+:mod:`alnburden.modeling.level_fit` (ROC AUC). The default grids are deliberately small
+(2 points): with a few hundred training patients, wide grids mostly tune noise, and the
+default study tunes 6 learners x 2 levels x 10 folds in about a minute on 2 cores. The config's
+``models.grids`` replaces a learner's grid (:func:`learner_grids`; its schema default is the
+registry's grids, a test checks they agree) and ``models.search`` chooses between the whole
+grid and a seeded random subset of it (:func:`search_space`).
 
 Probabilities
 -------------
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from sklearn.base import BaseEstimator
 
 __all__ = ["Learner", "LEARNERS", "make_learner", "prefixed_grid", "grid_points",
-           "learner_libraries"]
+           "learner_libraries", "learner_grids", "search_space"]
 
 
 @dataclass(frozen=True)
@@ -178,3 +181,67 @@ def grid_points(grid: dict[str, list]) -> list[dict]:
     from sklearn.model_selection import ParameterGrid
 
     return list(ParameterGrid(grid))
+
+
+def learner_grids(given: dict | None, names) -> dict[str, dict[str, list]]:
+    """The tuning grid of each learner ``names``: ``given`` (config ``models.grids``) over
+    the schema's defaults, each checked against its estimator's parameters.
+
+    Raises
+    ------
+    ValueError
+        A grid names an unknown learner or a parameter its estimator does not have (every
+        offending learner and parameter is named, with the parameters it has), or lists no
+        value for a parameter.
+    """
+    from alnburden.schemas import section_defaults
+
+    grids = {**section_defaults("models")["grids"], **(given or {})}
+    errors = []
+    unknown = sorted(set(given or {}) - set(LEARNERS))
+    if unknown:
+        errors.append(f"unknown learner(s) {unknown} (learners: {', '.join(LEARNERS)})")
+    out = {}
+    for name in names:
+        grid = grids.get(name, LEARNERS[name].grid if name in LEARNERS else {})
+        if name not in LEARNERS:
+            continue
+        params = LEARNERS[name].build(0).get_params(deep=True)
+        bad = sorted(k for k in grid if k not in params)
+        if bad:
+            errors.append(f"{name}: no parameter(s) {bad}; it has "
+                          f"{sorted(k for k in params if not k.endswith('_'))}")
+        empty = sorted(k for k, v in grid.items() if not isinstance(v, list) or not v)
+        if empty:
+            errors.append(f"{name}: parameter(s) {empty} need a non-empty list of values")
+        out[name] = {k: list(v) for k, v in grid.items()} if isinstance(grid, dict) else {}
+    if errors:
+        raise ValueError("config models.grids: " + "; ".join(errors))
+    return out
+
+
+def search_space(grid: dict[str, list], search: dict | None,
+                 random_state: int | None) -> dict[str, list] | list[dict[str, list]]:
+    """The points tuning tries: the whole ``grid``, or ``n_iter`` of its points drawn without
+    replacement (config ``models.search: {kind: random, n_iter: N}``, seeded).
+
+    Returns
+    -------
+    dict or list of dict
+        A grid for :func:`grid_points` (a list of one-point grids for a random search, in
+        the drawn order; the whole grid when it has ``n_iter`` points or fewer).
+    """
+    from sklearn.model_selection import ParameterSampler
+
+    from alnburden.schemas import section_defaults
+
+    s = {**section_defaults("models")["search"], **(search or {})}
+    if s["kind"] == "grid":
+        return grid
+    if s["kind"] != "random":
+        raise ValueError(f"config models.search.kind is {s['kind']!r}; use grid or random")
+    n_points = len(grid_points(grid))
+    if int(s["n_iter"]) >= n_points:
+        return grid
+    drawn = ParameterSampler(grid, n_iter=int(s["n_iter"]), random_state=random_state)
+    return [{k: [v] for k, v in point.items()} for point in drawn]

@@ -7,9 +7,10 @@ of short steps that hand a :class:`_LevelFit` on to each other:
    test rows (``split.csv``); only training rows are used below, the test rows are
    predicted once. The config's ``seed``, ``models`` and ``selection`` are read over the
    schema's defaults (:func:`alnburden.schemas.with_defaults`);
-2. ``_fit_clinical``: **clinical predictors** by univariable then multivariable logistic
-   regression on train (:mod:`alnburden.modeling.clinical`); the ``clinical`` model is a
-   logistic regression on the independent predictors;
+2. ``_fit_clinical``: **clinical predictors** chosen on train by ``models.clinical_strategy``
+   (univariable then multivariable screen, every declared variable, or a penalized fit:
+   :mod:`alnburden.modeling.clinical`); the ``clinical`` model is a logistic regression on
+   them (intercept only when no predictor passes the screen);
 3. ``_tune``: **learner tuning**: every learner of ``models.learners`` is tuned by
    stratified ``cv_folds`` x ``cv_repeats`` cross-validation (ROC AUC) of the Pipeline
    selection + learner. The selection (:func:`alnburden.modeling.selection.build_selection`) is
@@ -38,7 +39,9 @@ radiomics model cross-fitted with their chosen hyper-parameters; clinical and co
 logistic models cross-fitted with the predictors chosen on all training rows), ``test``
 and, below the top level, ``cascade`` (every test patient scored by this level's models).
 Limits, stated: hyper-parameters and clinical predictors are chosen once on all training
-rows (no nested CV), so ``cv`` estimates are slightly optimistic; the test set is not.
+rows, so ``cv`` estimates are optimistic (the tuning estimate); the honest internal
+estimate is the nested cross-validation (:mod:`alnburden.modeling.nested`), which runs
+this whole function inside each outer fold (``outer_fold=True``).
 This module draws nothing: the LASSO figures come from the saved radiomics model
 (:mod:`alnburden.figures.selection`).
 """
@@ -65,8 +68,9 @@ from alnburden.design import model_arms
 from alnburden.io import write_table
 from alnburden.levels import NODE_COUNT, Level, nodal_class, parse_rule
 from alnburden.modeling import selection as _selection
-from alnburden.modeling.clinical import LogisticModel, select_clinical_predictors
-from alnburden.modeling.learners import grid_points, make_learner
+from alnburden.modeling.clinical import (ClinicalSettings, LogisticModel,
+                                         select_clinical_predictors, write_clinical_table)
+from alnburden.modeling.learners import grid_points, learner_grids, make_learner, search_space
 from alnburden.modeling.persistence import (RAD_SCORE_EPS, library_versions, predict_models,
                                             rad_score, save_model, write_model_card)
 from alnburden.modeling.predictions import (PREDICTION_COLUMNS, PREDICTION_EXTRA_COLUMNS,
@@ -303,20 +307,6 @@ def _rows(data: pd.DataFrame, level: str, set_name: str, model: str, p, rs) -> p
                  else np.nan)})
 
 
-def _write_clinical_table(table: pd.DataFrame, csv_path: Path, title: str) -> None:
-    """Full numeric table as CSV; a compact Markdown copy (OR (95% CI) and p columns)."""
-    write_table(table, csv_path, title=title)
-    md = table[["variable", "term", "univariable", "univariable_p_fmt", "multivariable",
-                "multivariable_p_fmt", "independent"]].rename(columns={
-        "univariable": "Univariable OR (95% CI)", "univariable_p_fmt": "p (univariable)",
-        "multivariable": "Multivariable OR (95% CI)", "multivariable_p_fmt": "p (multivariable)",
-        "independent": "independent predictor"})
-    note = ("Odds ratios per unit (continuous), per step (ordinal: grade, aln_us_class), vs "
-            "the first level (categorical); Wald 95% CI and p.")
-    csv_path.with_suffix(".md").write_text(
-        f"# {title}\n\n{md.to_markdown(index=False)}\n\n{note}\n")
-
-
 def _logistic_card(model: LogisticModel) -> dict:
     s = model.summary()
     return {"terms": s.to_dict(orient="records"), "method": model.method_,
@@ -404,18 +394,25 @@ def _prepare(cohort: pd.DataFrame, split: pd.DataFrame, level: Level, config: di
 
 
 def _fit_clinical(fit: _LevelFit, variables: list[dict]) -> None:
-    """Screen the clinical predictors, write their table, fit and cross-fit ``clinical``."""
-    table, predictors = select_clinical_predictors(
-        fit.train, fit.y, variables, float(fit.models_cfg["clinical_entry_p"]),
-        float(fit.models_cfg["clinical_retention_p"]))
+    """Choose the clinical predictors (``models.clinical_strategy``), write their table, fit
+    and cross-fit ``clinical`` (intercept-only when no predictor was chosen)."""
+    settings = ClinicalSettings.from_config(fit.models_cfg, fit.seed)
+    res = select_clinical_predictors(fit.train, fit.y, variables, settings)
     name = fit.level.name
-    _write_clinical_table(table, fit.out_dir / "tables" / f"{name}_clinical_logistic.csv",
-                          f"{name}: univariable and multivariable logistic regression "
-                          f"(training set, n = {len(fit.train)}, {int(fit.y.sum())} events)")
-    fit.clin_specs = [next(v for v in variables if v["name"] == p) for p in predictors]
-    fit.models["clinical"] = LogisticModel(fit.clin_specs).fit(fit.train, fit.y)
-    fit.oof["clinical"] = _cross_fit_logistic(fit.clin_specs, fit.train, fit.y, fit.folds)
-    fit.card.update(clinical_variables=variables, predictors=predictors,
+    write_clinical_table(res.table, fit.out_dir / "tables" / f"{name}_clinical_logistic.csv",
+                         f"{name}: univariable and multivariable logistic regression "
+                         f"(training set, n = {len(fit.train)}, {int(fit.y.sum())} events)",
+                         res.notes)
+    fit.clin_specs = [next(v for v in variables if v["name"] == p) for p in res.predictors]
+    fit.models["clinical"] = res.model
+    oof = np.full(len(fit.y), np.nan)
+    for tr, va in fit.folds:
+        oof[va] = clone(res.model).fit(fit.train.iloc[tr], fit.y[tr]).predict_proba(
+            fit.train.iloc[va])[:, 1]
+    fit.oof["clinical"] = oof
+    fit.card.update(clinical_variables=variables, predictors=res.predictors,
+                    clinical_strategy=settings.strategy,
+                    clinical_note=res.selection.note or None,
                     clinical=_logistic_card(fit.models["clinical"]))
 
 
@@ -451,8 +448,17 @@ def _fit_radiomics(fit: _LevelFit, features: pd.DataFrame, icc: pd.DataFrame | N
 
 
 def _tune(fit: _LevelFit, selection: Pipeline, n_jobs: int) -> tuple[pd.DataFrame, dict]:
-    """Tune every learner (written to ``learners_cv.csv``); each with its best parameters."""
-    learners = {name: make_learner(name, fit.seed) for name in fit.models_cfg["learners"]}
+    """Tune every learner (written to ``learners_cv.csv``); each with its best parameters.
+
+    The grids are ``models.grids`` (a learner not given keeps its registry grid), searched
+    whole or, with ``models.search.kind: random``, ``n_iter`` points drawn per learner.
+    """
+    grids = learner_grids(fit.models_cfg.get("grids"), fit.models_cfg["learners"])
+    search = fit.models_cfg.get("search")
+    learners = {}
+    for name in fit.models_cfg["learners"]:
+        estimator, _ = make_learner(name, fit.seed)
+        learners[name] = (estimator, search_space(grids[name], search, fit.seed))
     cv = RepeatedStratifiedKFold(n_splits=int(fit.models_cfg["cv_folds"]),
                                  n_repeats=int(fit.models_cfg["cv_repeats"]),
                                  random_state=fit.seed)

@@ -13,7 +13,9 @@ intercept and the range of each predictor and turns them into points (Harrell's 
   ``logit(p) = lp0 + T * max_span / 100`` with ``lp0 = intercept + sum_j b_j x0_j``.
 
 Binary and ordinal predictors enter the model through one coefficient on their numeric
-code (0/1, or e.g. 1..6 for an ordinal class) and are drawn with one tick per level.
+code (0/1, or e.g. 1..6 for an ordinal class) and are drawn with one tick per level. An
+ordinal variable coded ``categorical`` is drawn as one 0/1 axis per non-reference level
+(like a categorical variable), one coded ``{threshold: k}`` as one axis ``< k`` / ``>= k``.
 Values outside the plotted range are extrapolated linearly (points < 0 or > 100).
 
 :func:`nomogram_from_model` builds the nomogram of the modelling stage's saved model
@@ -43,7 +45,8 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_RISK_TICKS", "Nomogram", "PredictorAxis", "nomogram_from_model"]
+__all__ = ["DEFAULT_RISK_TICKS", "Nomogram", "PredictorAxis", "has_predictor",
+           "nomogram_from_model"]
 
 #: Probabilities labelled on the risk axis by default.
 DEFAULT_RISK_TICKS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
@@ -342,6 +345,14 @@ _LEVEL_LABELS = {"luminal_a": "luminal A", "luminal_b": "luminal B",
                  "her2_enriched": "HER2-enriched", "triple_negative": "triple negative"}
 
 
+def has_predictor(model) -> bool:
+    """A fitted ``LogisticModel`` has a predictor with a non-zero coefficient (False for an
+    intercept-only model, or a penalized one whose penalty zeroed every coefficient: such a
+    model has no nomogram)."""
+    coef = np.asarray(getattr(model, "coef_", []), dtype=float)
+    return bool(coef.size > 1 and np.any(coef[1:] != 0))
+
+
 def nomogram_from_model(model) -> Nomogram:
     """The nomogram of a saved combined (or clinical) model.
 
@@ -380,11 +391,18 @@ def nomogram_from_model(model) -> Nomogram:
 
 def _model_ranges(model) -> tuple[dict, dict[str, str]]:
     """Plotted range and kind of every design column of a fitted ``LogisticModel``."""
+    from alnburden.modeling.clinical import coding_of, variable_terms
+
     ranges = dict(model.ranges_)
     kinds: dict[str, str] = {}
     for spec in model.variables:
         name, typ = spec["name"], spec.get("type", "continuous")
-        if typ == "categorical":
+        coding = coding_of(spec)
+        if typ == "ordinal" and coding != "linear":  # dummies or one >= threshold term
+            for term in variable_terms(spec):
+                ranges.setdefault(term, [0, 1])
+                kinds[term] = "binary"
+        elif typ == "categorical":
             for lv in list(spec.get("levels") or [])[1:]:
                 ranges.setdefault(f"{name}[{lv}]", [0, 1])
                 kinds[f"{name}[{lv}]"] = "binary"
@@ -409,6 +427,9 @@ def _binary_levels(name: str, rng):
         return dict(_STATUS_LEVELS)
     if name.endswith("]"):  # a level of a categorical variable
         return {0: "no", 1: "yes"}
+    if ">=" in name:  # the >= k term of an ordinal variable with a threshold coding
+        k = name.split(">=", 1)[1]
+        return {0: f"< {k}", 1: f"\u2265 {k}"}
     return rng
 
 
@@ -418,4 +439,7 @@ def _dummy_label(name: str) -> str:
         var, value = name[:-1].split("[", 1)
         var_label = PREDICTOR_LABELS.get(var, var.replace("_", " ").capitalize())
         return f"{var_label}: {_LEVEL_LABELS.get(value, value.replace('_', ' '))}"
+    if ">=" in name:
+        var = name.split(">=", 1)[0]
+        return PREDICTOR_LABELS.get(var, var.replace("_", " ").capitalize())
     return name.replace("_", " ")

@@ -193,5 +193,60 @@ def final_outputs():
     ]
     if DESIGN.has_images:
         out += [f"{RESULTS}/features/radiomics.parquet", f"{RESULTS}/features/icc.csv"]
+    out += REPORTING_TARGETS  # reporting.smk: checklists and risk calculators
     return out + FIGURE_TARGETS  # figures.smk: every figure of the registry for this design
+
+
+# --------------------------------------------------------------------------- reporting
+def level_rule(wildcards):
+    """The label rule of the level (e.g. ``n_positive_nodes > 0``)."""
+    return next(lv.label for lv in DESIGN.levels if lv.name == wildcards.level)
+
+
+def produced(path):
+    """Whether some rule of this workflow writes ``path``: the optional inputs of the
+    checklists (nested CV, sample size, SHAP, bundle) are read when a stage writes them."""
+    return any(rule.is_producer(path) for rule in workflow.rules)
+
+
+def reporting_config():
+    """The config sections the checklist fillers read (alnburden.reporting.fillers)."""
+    keys = ("study", "seed", "cohort", "levels", "clinical", "validation", "split",
+            "radiomics", "selection", "models", "evaluation")
+    return {key: config[key] for key in keys if key in config}
+
+
+def checklist_inputs(wildcards):
+    """The files the checklist fillers read, by role (only those this design has)."""
+    out = {
+        "cohort": rules.validate_cohort.output.cohort,
+        "split": rules.split_cohort.output.split,
+        "table1": rules.table1.output.csv,
+        "predictions": rules.merge_predictions.output[0],
+        **{name: f"{RESULTS}/tables/{name}.csv" for name in table_names(DESIGN)},
+    }
+    if DESIGN.has_cascade:
+        out["cascade_metrics"] = f"{RESULTS}/tables/cascade_metrics.csv"
+    if DESIGN.has_images:
+        out.update(features=rules.merge_features.output.parquet, icc=rules.icc.output.icc,
+                   params=config_path(config["radiomics"]["params"]))
+    for level in LEVELS:
+        out[f"card_{level}"] = f"{RESULTS}/{level}/models/model_card.json"
+        if DESIGN.has_images:
+            out[f"selected_{level}"] = f"{RESULTS}/{level}/selection/selected_features.csv"
+            out[f"learners_{level}"] = f"{RESULTS}/{level}/models/learners_cv.csv"
+        if DESIGN.has_clinical:
+            out[f"clinical_{level}"] = f"{RESULTS}/tables/{level}_clinical_logistic.csv"
+        if DESIGN.nomogram_model:
+            out[f"nomogram_{level}"] = f"{RESULTS}/tables/{level}_nomogram_points.csv"
+            out[f"calculator_{level}"] = f"{RESULTS}/calculator/{level}.html"
+        shap = f"{RESULTS}/tables/{level}_shap.csv"
+        if produced(shap):
+            out[f"shap_{level}"] = shap
+    for role, path in (("internal_validation", f"{RESULTS}/tables/internal_validation.csv"),
+                       ("sample_size", f"{RESULTS}/tables/sample_size.csv"),
+                       ("bundle", f"{RESULTS}/bundle.zip")):
+        if produced(path):
+            out[role] = path
+    return out
 

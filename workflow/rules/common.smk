@@ -13,6 +13,7 @@ from alnburden.design import StudyDesign
 from alnburden.evaluation.registry import TABLES, skipped_tables, table_names
 from alnburden.figures.registry import skipped_figures
 from alnburden.extraction.shards import n_shards_for
+from alnburden.reporting.checklists import checklist_files
 from alnburden.simulate import EffectSizes
 
 
@@ -218,35 +219,5 @@ def reporting_config():
 
 def checklist_inputs(wildcards):
     """The files the checklist fillers read, by role (only those this design has)."""
-    out = {
-        "cohort": rules.validate_cohort.output.cohort,
-        "split": rules.split_cohort.output.split,
-        "table1": rules.table1.output.csv,
-        "predictions": rules.merge_predictions.output[0],
-        **{name: f"{RESULTS}/tables/{name}.csv" for name in table_names(DESIGN)},
-    }
-    if DESIGN.has_cascade:
-        out["cascade_metrics"] = f"{RESULTS}/tables/cascade_metrics.csv"
-    if DESIGN.has_images:
-        out.update(features=rules.merge_features.output.parquet, icc=rules.icc.output.icc,
-                   params=config_path(config["radiomics"]["params"]))
-    for level in LEVELS:
-        out[f"card_{level}"] = f"{RESULTS}/{level}/models/model_card.json"
-        if DESIGN.has_images:
-            out[f"selected_{level}"] = f"{RESULTS}/{level}/selection/selected_features.csv"
-            out[f"learners_{level}"] = f"{RESULTS}/{level}/models/learners_cv.csv"
-        if DESIGN.has_clinical:
-            out[f"clinical_{level}"] = f"{RESULTS}/tables/{level}_clinical_logistic.csv"
-        if DESIGN.nomogram_model:
-            out[f"nomogram_{level}"] = f"{RESULTS}/tables/{level}_nomogram_points.csv"
-            out[f"calculator_{level}"] = f"{RESULTS}/calculator/{level}.html"
-        shap = f"{RESULTS}/tables/{level}_shap.csv"
-        if produced(shap):
-            out[f"shap_{level}"] = shap
-    for role, path in (("internal_validation", f"{RESULTS}/tables/internal_validation.csv"),
-                       ("sample_size", f"{RESULTS}/tables/sample_size.csv"),
-                       ("bundle", f"{RESULTS}/bundle.zip")):
-        if produced(path):
-            out[role] = path
-    return out
-
+    params = config_path(config["radiomics"]["params"]) if DESIGN.has_images else None
+    return checklist_files(DESIGN, table_names(DESIGN), params, RESULTS, produced)

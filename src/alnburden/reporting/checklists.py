@@ -13,24 +13,81 @@ and what remains for the authors.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
 import yaml
 
+from alnburden.design import StudyDesign
 from alnburden.reporting.fillers import FILLERS, Filled, RunRecord
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["CHECKLISTS", "ChecklistItem", "Checklist", "load_checklist", "fill_checklist",
-           "render_checklist", "write_checklists", "AUTHORS"]
+           "render_checklist", "write_checklists", "checklist_files", "AUTHORS",
+           "OPTIONAL_FILES"]
 
 #: The checklists a run writes (package data ``<name>.yaml``).
 CHECKLISTS = ("tripod_ai", "clear")
 #: The mark of an item the run cannot know.
 AUTHORS = "**Authors to complete**"
+
+
+#: Files written by stages that a run may or may not have, by role (``{level}`` per level):
+#: read when some rule writes them.
+OPTIONAL_FILES = {"internal_validation": "tables/internal_validation.csv",
+                  "sample_size": "tables/sample_size.csv",
+                  "bundle": "bundle.zip",
+                  "shap_{level}": "tables/{level}_shap.csv"}
+
+
+def checklist_files(design: StudyDesign, tables: Sequence[str], params: str | None = None,
+                    results: str = "results",
+                    produced: Callable[[str], bool] = lambda path: False) -> dict[str, str]:
+    """The files the fillers read, by role (see :mod:`alnburden.reporting.fillers`).
+
+    Parameters
+    ----------
+    design
+        The study design: only the files it has are listed.
+    tables
+        The evaluation tables of the run (:func:`alnburden.evaluation.registry.table_names`).
+    params
+        The pyradiomics params file (imaging designs).
+    results
+        The results folder.
+    produced
+        ``produced(path)``: whether some rule writes ``path`` (the optional files of
+        :data:`OPTIONAL_FILES` are listed only then).
+    """
+    r = results
+    out = {"cohort": f"{r}/cohort/cohort.csv", "split": f"{r}/cohort/split.csv",
+           "table1": f"{r}/tables/table1_baseline.csv", "predictions": f"{r}/predictions.csv",
+           **{name: f"{r}/tables/{name}.csv" for name in tables}}
+    if design.has_cascade:
+        out["cascade_metrics"] = f"{r}/tables/cascade_metrics.csv"
+    if design.has_images:
+        out.update(features=f"{r}/features/radiomics.parquet", icc=f"{r}/features/icc.csv")
+        if params is not None:
+            out["params"] = str(params)
+    for level in design.level_names:
+        out[f"card_{level}"] = f"{r}/{level}/models/model_card.json"
+        if design.has_images:
+            out[f"selected_{level}"] = f"{r}/{level}/selection/selected_features.csv"
+            out[f"learners_{level}"] = f"{r}/{level}/models/learners_cv.csv"
+        if design.has_clinical:
+            out[f"clinical_{level}"] = f"{r}/tables/{level}_clinical_logistic.csv"
+        if design.nomogram_model:
+            out[f"nomogram_{level}"] = f"{r}/tables/{level}_nomogram_points.csv"
+            out[f"calculator_{level}"] = f"{r}/calculator/{level}.html"
+    for role, rel in OPTIONAL_FILES.items():
+        for level in (design.level_names if "{level}" in role else [None]):
+            path = f"{r}/{rel}".format(level=level)
+            if produced(path):
+                out[role.format(level=level)] = path
+    return out
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ Chromium) the page shows the model's own probability for test patients."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -186,3 +187,28 @@ def test_browser_screenshot(page, tmp_path):
     keep = os.environ.get("ALNBURDEN_SCREENSHOT_DIR")
     if keep:  # to look at it: ALNBURDEN_SCREENSHOT_DIR=/some/dir pytest tests/test_calculator.py
         shutil.copy(shot, Path(keep) / "calculator.png")
+
+
+@needs_browser
+@pytest.mark.workflow
+def test_run_calculators_show_the_runs_test_predictions(e2e_run, tmp_path):
+    """Each level's page of a real run gives, for test patients, the probability that the
+    run wrote to predictions.csv, and its cutoff is the run's training cutoff."""
+    work = e2e_run
+    cohort = pd.read_csv(work / "results/cohort/cohort.csv", dtype={"patient_id": str})
+    pred = pd.read_csv(work / "results/predictions.csv", dtype={"patient_id": str})
+    perf = pd.read_csv(work / "results/tables/performance.csv")
+    for level in ("level1", "level2"):
+        page = work / f"results/calculator/{level}.html"
+        spec = json.loads(re.search(r'<script type="application/json" id="spec">(.*?)</script>',
+                                    page.read_text(), re.S).group(1).replace("<\\/", "</"))
+        assert spec["cutoff"] == pytest.approx(level_cutoff(perf, level, "combined"))
+        test = pred[(pred["level"] == level) & (pred["set"] == "test")
+                    & (pred["model"] == "combined")].head(3)
+        rows = cohort.set_index("patient_id").loc[test["patient_id"]]
+        for (_, p), (_, row) in zip(test.iterrows(), rows.iterrows()):
+            query = {v["name"]: (repr(float(p["rad_score"])) if v["name"] == "rad_score"
+                                 else row[v["name"]]) for v in spec["inputs"]}
+            query = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in query.items()}
+            dom = _browser(page, query, tmp_path, "--dump-dom")
+            assert abs(float(_attr(dom, "probability", "data-probability")) - p["p"]) < 1e-6

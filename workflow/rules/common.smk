@@ -205,9 +205,9 @@ def level_rule(wildcards):
 
 
 def produced(path):
-    """Whether some rule of this workflow writes ``path``: the optional inputs of the
-    checklists (nested CV, sample size, SHAP, bundle) are read when a stage writes them."""
-    return any(rule.is_producer(path) for rule in workflow.rules)
+    """Whether a step of this workflow writes ``path`` (the optional inputs of the
+    checklists, e.g. nested CV, sample size, SHAP, bundle, are read when a stage writes them)."""
+    return any(step.is_producer(path) for step in workflow.rules)
 
 
 def reporting_config():

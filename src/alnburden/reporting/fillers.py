@@ -569,7 +569,9 @@ def class_imbalance(run: RunRecord) -> Filled:
             + "; ".join(f"{lv} {c['events']}/{c['n']} ({_fmt_pct(c['events'] / c['n'])})"
                         for lv, c in counts.items())
             + "; splits and folds are stratified, and the cutoff is chosen on training data.")
-    return Filled(text, (run.path("cohort"),), {"levels": counts})
+    return Filled(text, (run.path("cohort"),),
+                  {"levels": {lv: {"n": c["n"], "events": c["events"]}
+                              for lv, c in counts.items()}})
 
 
 def _cutoffs(run: RunRecord) -> dict:
@@ -665,8 +667,8 @@ def ready_to_use(run: RunRecord) -> Filled:
     pages = [run.path(f"calculator_{lv}") for lv in run.levels if f"calculator_{lv}" in run.files]
     if not pages:
         return Filled("No risk calculator in this design (it needs a logistic model).", (), {})
-    return Filled("An interactive risk calculator per level (one self-contained HTML page, "
-                  "no server): " + ", ".join(f"`{Path(p).name}`" for p in pages)
+    return Filled(f"{_n(len(pages), 'interactive risk calculator')}, one per level (a "
+                  "self-contained HTML page each, no server): " + ", ".join(f"`{Path(p).name}`" for p in pages)
                   + "; it gives the points, total and probability of the level's "
                   f"{run.design.nomogram_model} model and its cutoff verdict.",
                   tuple(pages), {"pages": len(pages)})
@@ -1026,8 +1028,8 @@ def model_selection(run: RunRecord) -> Filled:
 @filler("testing")
 def testing(run: RunRecord) -> Filled:
     split = data_split(run)
-    text = (f"Internal testing on a random hold-out set ({split.facts['n_test']} patients) "
-            "scored once" + (", nested cross-validation" if _nested(run) else "")
+    text = (f"Internal testing on a random hold-out set ({split.facts['n_test']} patients; "
+            f"{split.facts['n_train']} for development) scored once" + (", nested cross-validation" if _nested(run) else "")
             + ("; external testing on another cohort" if _external(run)
                else "; no external testing in this run") + ".")
     return Filled(text, (run.path("split"), run.path("performance")), split.facts)

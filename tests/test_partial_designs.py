@@ -144,6 +144,7 @@ def expected_rules(design: StudyDesign) -> set[str]:
     """The rules a design's DAG holds: its stages, the cascade and its figures' rules."""
     rules = BASE_RULES | (IMAGE_RULES if design.has_images else set())
     rules |= {"cascade"} if design.has_cascade else set()
+    rules |= {"checklists"} | ({"calculator"} if design.nomogram_model else set())
     return rules | {fig.rule for fig in fr.figure_kinds(design)}
 
 

@@ -535,7 +535,8 @@ def performance_measures(run: RunRecord) -> Filled:
             + (" Paired DeLong tests between models." if "auc_delong" in run.files else "")
             + (" Continuous NRI and IDI of combined vs the other models."
                if "reclassification" in run.files else "")
-            + (f" Ki-67 subgroups (cutoff {ev.get('ki67_cutoff')} %) with an interaction test."
+            + (f" Ki-67 subgroups (cutoff {ev.get('ki67_cutoff')} %) with a z test of the "
+               "difference of their AUCs."
                if "subgroups" in run.files else ""))
     return Filled(text, tuple(run.path(t) for t in tables), {"tables": tables})
 

@@ -149,7 +149,8 @@ def calculator_spec(model, variables: list[dict] | None = None, *, cutoff: float
             "model": model_name, "simulated": bool(simulated), "cutoff": float(cutoff),
             "max_span": float(nom.max_span), "lp0": float(nom.lp0),
             "max_total_points": float(nom.max_total_points),
-            "n_train": int(getattr(model, "n_", 0)), "events_train": int(getattr(model, "events_", 0)),
+            "n_train": int(getattr(model, "n_", 0)),
+            "events_train": int(getattr(model, "events_", 0)),
             "inputs": inputs}
 
 
@@ -259,7 +260,8 @@ function update(){
     var p = points(v, r.x);
     total += p; row.dataset.points = String(p); pv.textContent = fmt(p, 1);
     el("bar-" + v.name).style.width = Math.max(0, Math.min(100, p)) + "%";
-    if (f.value !== "") { link.push(encodeURIComponent(v.name) + "=" + encodeURIComponent(f.value)); }
+    if (f.value !== "") {
+      link.push(encodeURIComponent(v.name) + "=" + encodeURIComponent(f.value)); }
   });
   var out = el("probability"), verdict = el("verdict");
   el("permalink").href = "?" + link.join("&");
@@ -347,6 +349,7 @@ def render_calculator(spec: dict) -> str:
            'cohort: its numbers are not clinical evidence.</p>' if spec["simulated"] else "")
     spec_json = json.dumps(spec, sort_keys=True).replace("</", "<\\/")
     cut = 100 * spec["cutoff"]
+    outcome = f': {html.escape(spec["label_rule"])}' if spec["label_rule"] else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -359,7 +362,7 @@ def render_calculator(spec: dict) -> str:
 <main>
 <h1>{title}</h1>
 <p class="sub">{model_text}, logistic regression fitted on {spec["n_train"]} training patients
-({spec["events_train"]} with the outcome{": " + html.escape(spec["label_rule"]) if spec["label_rule"] else ""}).
+({spec["events_train"]} with the outcome{outcome}).
 Level <code>{html.escape(spec["level"])}</code>. Points follow the level's nomogram.</p>
 {sim}
 <table>

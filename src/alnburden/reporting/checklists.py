@@ -132,7 +132,8 @@ def load_checklist(name: str) -> Checklist:
     return Checklist(raw["name"], raw["title"], " ".join(raw["reference"].split()), items)
 
 
-def fill_checklist(checklist: Checklist, run: RunRecord) -> list[tuple[ChecklistItem, Filled | None]]:
+def fill_checklist(checklist: Checklist,
+                   run: RunRecord) -> list[tuple[ChecklistItem, Filled | None]]:
     """Each item with what the run did (None for an item only the authors can fill)."""
     return [(item, FILLERS[item.filler](run) if item.filler else None)
             for item in checklist.items]

@@ -176,7 +176,9 @@ def _n(x: int, word: str) -> str:
 
 def _list(items) -> str:
     items = [str(i) for i in items]
-    return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"
+    if not items:
+        return "none"
+    return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1]
 
 
 def _version(dist: str) -> str:
@@ -307,7 +309,8 @@ def data_preparation(run: RunRecord) -> Filled:
     parts = [eligibility(run).text.split(" Level populations")[0]]
     if run.design.has_images:
         s = run.params.get("setting", {})
-        parts.append(f"Images: whole-image z-score normalisation (scale {s.get('normalizeScale')}), "
+        parts.append("Images: whole-image z-score normalisation (scale "
+                     f"{s.get('normalizeScale')}), "
                      f"resampling to {s.get('resampledPixelSpacing')} mm "
                      f"({s.get('interpolator')}), features from the lesion and "
                      f"{_list(f'{w:g} mm' for w in run.config['radiomics']['peritumoral_mm'])} "
@@ -669,7 +672,8 @@ def ready_to_use(run: RunRecord) -> Filled:
     if not pages:
         return Filled("No risk calculator in this design (it needs a logistic model).", (), {})
     return Filled(f"{_n(len(pages), 'interactive risk calculator')}, one per level (a "
-                  "self-contained HTML page each, no server): " + ", ".join(f"`{Path(p).name}`" for p in pages)
+                  "self-contained HTML page each, no server): "
+                  + ", ".join(f"`{Path(p).name}`" for p in pages)
                   + "; it gives the points, total and probability of the level's "
                   f"{run.design.nomogram_model} model and its cutoff verdict.",
                   tuple(pages), {"pages": len(pages)})
@@ -720,8 +724,9 @@ def model_specification(run: RunRecord) -> Filled:
         ev.append(run.path(f"card_{lv}"))
         if model and model in card:
             terms = card[model]["terms"]
-            formula = " ".join(f"{'+' if t['coef'] >= 0 else '-'} {abs(t['coef']):.4g} x {t['term']}"
-                               if t["term"] != "const" else f"{t['coef']:.4g}" for t in terms)
+            formula = " ".join(
+                f"{'+' if t['coef'] >= 0 else '-'} {abs(t['coef']):.4g} x {t['term']}"
+                if t["term"] != "const" else f"{t['coef']:.4g}" for t in terms)
             parts.append(f"{lv} {model}: logit(p) = {formula}")
         if run.design.has_images:
             sel = run.table(f"selected_{lv}")
@@ -899,7 +904,8 @@ def extraction_software(run: RunRecord) -> Filled:
         return _no_images(run)
     meta = run.feature_metadata
     text = (f"pyradiomics {meta.get('pyradiomics_version')} (hand-crafted features, 2-D, "
-            f"params file `{meta.get('params_file')}`, sha256 {str(meta.get('params_sha256'))[:12]}...); "
+            f"params file `{meta.get('params_file')}`, sha256 "
+            f"{str(meta.get('params_sha256'))[:12]}...); "
             f"GLCM through alnburden's FastGLCM ({'on' if meta.get('fast_glcm') else 'off'}, "
             "equal to pyradiomics' GLCM up to rounding). Regions: lesion and peritumoral ring(s) "
             f"of {_list(f'{w:g} mm' for w in meta.get('peritumoral_mm', []))}.")
@@ -995,7 +1001,7 @@ def algorithms(run: RunRecord) -> Filled:
     parts = []
     if run.design.has_images:
         parts.append("Learners: " + "; ".join(
-            f"{LEARNERS[n].label} ({_list(LEARNERS[n].libraries) if LEARNERS[n].libraries else 'scikit-learn'})"
+            f"{LEARNERS[n].label} ({_list(LEARNERS[n].libraries or ('scikit-learn',))})"
             for n in run.config["models"]["learners"]))
     parts.append("logistic models: statsmodels")
     parts.append("versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
@@ -1030,7 +1036,8 @@ def model_selection(run: RunRecord) -> Filled:
 def testing(run: RunRecord) -> Filled:
     split = data_split(run)
     text = (f"Internal testing on a random hold-out set ({split.facts['n_test']} patients; "
-            f"{split.facts['n_train']} for development) scored once" + (", nested cross-validation" if _nested(run) else "")
+            f"{split.facts['n_train']} for development) scored once"
+            + (", nested cross-validation" if _nested(run) else "")
             + ("; external testing on another cohort" if _external(run)
                else "; no external testing in this run") + ".")
     return Filled(text, (run.path("split"), run.path("performance")), split.facts)

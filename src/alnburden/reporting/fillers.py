@@ -422,13 +422,23 @@ def missing_data(run: RunRecord) -> Filled:
     total = sum(miss.values())
     which = [f"{k} {v}" for k, v in miss.items() if v]
     parts = [f"Missing clinical values in the validated cohort ({_n(len(cohort), 'patient')}): "
-             + (f"{total} ({_list(which)})" if total else "none") + "."]
+             + (f"{total} ({_list(which)})" if total else "none") + ".",
+             f"Validation report: `{_validation_report(run).name}`."]
+    required = [v["name"] for v in _variables(run) if v.get("required", True)]
+    optional = [v["name"] for v in _variables(run) if not v.get("required", True)]
+    if required:
+        parts.append(f"A missing value of {_list(required)} (clinical.variables `required`) "
+                     "is refused by the validation, which stops the run.")
+    if optional:
+        parts.append(f"{_list(optional)} may be missing.")
     parts.append("Labels and images may not be missing (the validation refuses the run). "
-                 "Missing values are imputed from training patients only: the clinical and "
-                 "combined models fill a missing value with the training median (continuous, "
-                 "ordinal) or mode (binary, categorical); variable screening uses complete "
+                 "Where a value may be missing (or is missing at prediction time), it is filled "
+                 "from training patients only: the clinical and combined models use the "
+                 "training median (continuous, ordinal) or mode (binary, categorical); "
+                 "variable screening uses complete "
                  "cases; radiomic features are median-imputed inside the training pipeline.")
-    return Filled(" ".join(parts), (run.path("cohort"),), {"missing": miss, "total": total})
+    return Filled(" ".join(parts), (run.path("cohort"), str(_validation_report(run))),
+                  {"missing": miss, "total": total})
 
 
 # --------------------------------------------------------------------------- analysis

@@ -378,8 +378,9 @@ Level <code>{html.escape(spec["level"])}</code>. Points follow the level's nomog
 <output class="big" id="probability" data-probability="" data-valid="false"></output>
 <div class="risk" aria-hidden="true"><span class="cut" style="left:{cut:.3f}%"></span>
 <span class="dot" id="dot"></span></div>
-<div class="scale"><span style="left:0">0 %</span><span class="c" style="left:{cut:.3f}%">cutoff
-{cut:.1f} %</span><span style="right:0">100 %</span></div>
+<div class="scale">{"" if cut < 15 else '<span style="left:0">0 %</span>'}<span class="c"
+style="left:{cut:.3f}%">cutoff {cut:.1f} %</span>{"" if cut > 85 else
+'<span style="right:0">100 %</span>'}</div>
 <div class="verdict none" id="verdict" data-verdict=""></div></div>
 </section>
 <footer>

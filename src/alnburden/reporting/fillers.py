@@ -217,9 +217,10 @@ def _fmt_pct(x: float) -> str:
 @filler("study_outline")
 def study_outline(run: RunRecord) -> Filled:
     levels = run.levels
+    inputs = _list((["ultrasound radiomics"] if run.design.has_images else [])
+                   + (["clinical variables"] if run.design.has_clinical else []))
     text = (f"Study `{run.config['study']}`: development and internal test of diagnostic "
-            f"prediction models of axillary lymph node status from breast ultrasound "
-            f"radiomics and clinical variables. Outcomes: "
+            f"prediction models from {inputs}. Outcomes: "
             + "; ".join(_level_phrase(run, lv) for lv in levels)
             + f". Per level: {_arms_phrase(run)}.")
     return Filled(text, (), {"levels": levels, "arms": list(run.design.arms)})
@@ -385,6 +386,8 @@ def segmentation(run: RunRecord) -> Filled:
 @filler("segmentation_readers")
 def segmentation_readers(run: RunRecord) -> Filled:
     base = segmentation(run)
+    if not run.design.has_images:
+        return base
     return Filled(base.text + " The workflow reads one mask per patient (one reader).",
                   base.evidence, {})
 

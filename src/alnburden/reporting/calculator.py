@@ -350,6 +350,8 @@ def render_calculator(spec: dict) -> str:
     spec_json = json.dumps(spec, sort_keys=True).replace("</", "<\\/")
     cut = 100 * spec["cutoff"]
     outcome = f': {html.escape(spec["label_rule"])}' if spec["label_rule"] else ""
+    empty = (" An empty numeric field takes the training median, as the model does for a "
+             "missing value." if any("levels" not in v for v in spec["inputs"]) else "")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -385,8 +387,7 @@ style="left:{cut:.3f}%">cutoff {cut:.1f} %</span>{"" if cut > 85 else
 </section>
 <footer>
 The cutoff is the operating point chosen on the training set (results/tables/performance.csv);
-a probability at or above it is classified positive. An empty numeric field takes the training
-median, as the model does for a missing value. <a id="permalink" href="?">Link to these values</a>.
+a probability at or above it is classified positive.{empty} <a id="permalink" href="?">Link to these values</a>.
 For research use: not a medical device.
 </footer>
 </main>

@@ -17,6 +17,7 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/validation.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/reporting.smk"
 
 
 onsuccess:

@@ -1,7 +1,7 @@
 """The package's layout mirrors the DAG: a module imports only its own stage or earlier ones.
 
 Stages, in DAG order: the base modules (io, schemas, design, formatting, levels, stats), then
-cohort, extraction, modeling, evaluation, figures; tools run the whole workflow and may import
+cohort, extraction, modeling, evaluation, figures, reporting (the top stage); tools run the whole workflow and may import
 anything. The cohort sources (simulate, datasets) use the base modules only.
 """
 
@@ -14,7 +14,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "alnburden"
 BASE = ("io", "schemas", "design", "formatting", "levels", "stats")
-STAGES = ("cohort", "extraction", "modeling", "evaluation", "figures")
+STAGES = ("cohort", "extraction", "modeling", "evaluation", "figures", "reporting")
 SOURCES = ("simulate", "datasets")
 
 

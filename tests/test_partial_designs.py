@@ -145,6 +145,7 @@ def expected_rules(design: StudyDesign) -> set[str]:
     rules = BASE_RULES | (IMAGE_RULES if design.has_images else set())
     rules |= {"cascade"} if design.has_cascade else set()
     rules |= {"internal_validation_bootstrap"} if design.has_clinical else set()
+    rules |= {"checklists"} | ({"calculator"} if design.nomogram_model else set())
     return rules | {fig.rule for fig in fr.figure_kinds(design)}
 
 

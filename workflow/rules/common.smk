@@ -15,6 +15,7 @@ from alnburden.figures.registry import skipped_figures
 from alnburden.extraction.shards import n_shards_for
 from alnburden.modeling.clinical import coding_of
 from alnburden.modeling.learners import learner_grids
+from alnburden.reporting.checklists import checklist_files
 from alnburden.simulate import EffectSizes
 
 
@@ -257,5 +258,30 @@ def final_outputs():
     ]
     if DESIGN.has_images:
         out += [f"{RESULTS}/features/radiomics.parquet", f"{RESULTS}/features/icc.csv"]
+    out += REPORTING_TARGETS  # reporting.smk: checklists and risk calculators
     return out + FIGURE_TARGETS  # figures.smk: every figure of the registry for this design
 
+
+# --------------------------------------------------------------------------- reporting
+def level_rule(wildcards):
+    """The label rule of the level (e.g. ``n_positive_nodes > 0``)."""
+    return next(lv.label for lv in DESIGN.levels if lv.name == wildcards.level)
+
+
+def produced(path):
+    """Whether a step of this workflow writes ``path`` (the optional inputs of the
+    checklists, e.g. nested CV, sample size, SHAP, bundle, are read when a stage writes them)."""
+    return any(step.is_producer(path) for step in workflow.rules)
+
+
+def reporting_config():
+    """The config sections the checklist fillers read (alnburden.reporting.fillers)."""
+    keys = ("study", "seed", "cohort", "levels", "clinical", "validation", "split",
+            "radiomics", "selection", "models", "evaluation")
+    return {key: config[key] for key in keys if key in config}
+
+
+def checklist_inputs(wildcards):
+    """The files the checklist fillers read, by role (only those this design has)."""
+    params = config_path(config["radiomics"]["params"]) if DESIGN.has_images else None
+    return checklist_files(DESIGN, table_names(DESIGN), params, RESULTS, produced)

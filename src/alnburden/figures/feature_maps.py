@@ -1,0 +1,84 @@
+"""Figure of the voxel-based feature maps: example patients (rows) x top features (columns).
+
+Draws what :func:`alnburden.evaluation.feature_maps.level_feature_maps` computed: each
+panel is the patient's image around the lesion, the feature's map over the lesion and its
+ring (one colour scale per feature, shared by the patients so they can be compared), the
+lesion outline (solid) and the ring's outer edge (dashed).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from alnburden.figures.style import PAGE_IN, figure_style, save_figure
+
+__all__ = ["plot_feature_maps"]
+
+
+def _crop(mask: np.ndarray, margin: int = 8) -> tuple[slice, slice]:
+    rows, cols = np.nonzero(mask)
+    r0, r1 = max(rows.min() - margin, 0), min(rows.max() + margin + 1, mask.shape[0])
+    c0, c1 = max(cols.min() - margin, 0), min(cols.max() + margin + 1, mask.shape[1])
+    return slice(r0, r1), slice(c0, c1)
+
+
+def plot_feature_maps(maps: dict, path: str | Path, title: str) -> list[Path]:
+    """Grid of feature maps (rows: patients, low then high risk; columns: features).
+
+    Parameters
+    ----------
+    maps
+        :func:`alnburden.evaluation.feature_maps.level_feature_maps`'s result.
+    path
+        Output stem (PDF + PNG).
+    title
+        The level's title.
+    """
+    import matplotlib.pyplot as plt
+
+    features, patients = maps["features"], maps["patients"]
+    n_rows, n_cols = len(patients), len(features)
+    scales = {}
+    for f in features:
+        vals = np.concatenate([m["maps"][f.column][np.isfinite(m["maps"][f.column])]
+                               for m in maps["maps"].values()])
+        lo, hi = (np.percentile(vals, [2, 98]) if vals.size else (0.0, 1.0))
+        scales[f.column] = (float(lo), float(hi) if hi > lo else float(lo) + 1e-9)
+    with figure_style():
+        fig, axes = plt.subplots(n_rows, n_cols, squeeze=False,
+                                 figsize=(min(PAGE_IN, 2.3 * n_cols + 0.6), 2.0 * n_rows + 0.9))
+        for i, prow in enumerate(patients.itertuples()):
+            m = maps["maps"][str(prow.patient_id)]
+            rs, cs = _crop(m["lesion"] | m["ring"])
+            for j, f in enumerate(features):
+                ax = axes[i, j]
+                ax.imshow(m["image"][rs, cs], cmap="gray", interpolation="nearest")
+                lo, hi = scales[f.column]
+                im = ax.imshow(np.ma.masked_invalid(m["maps"][f.column][rs, cs]),
+                               cmap="viridis", vmin=lo, vmax=hi, alpha=0.85,
+                               interpolation="nearest")
+                ax.contour(m["lesion"][rs, cs].astype(float), levels=[0.5], colors="white",
+                           linewidths=0.8)
+                ax.contour((m["lesion"] | m["ring"])[rs, cs].astype(float), levels=[0.5],
+                           colors="white", linewidths=0.6, linestyles="--")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if i == 0:
+                    ax.set_title("\n".join(textwrap.wrap(f.label, 30, break_long_words=False)),
+                                 fontsize=7.5,
+                                 fontweight="normal")
+                if j == 0:
+                    ax.set_ylabel(f"{prow.patient_id}\n{prow.group} risk, p = {prow.p:.2f}\n"
+                                  f"label {int(prow.y_true)}", fontsize=7)
+                if i == n_rows - 1:
+                    cb = fig.colorbar(im, ax=axes[:, j].tolist(), orientation="horizontal",
+                                      fraction=0.04, pad=0.02, aspect=18)
+                    cb.ax.tick_params(labelsize=6.5)
+                    cb.set_label("feature value (voxel-based)", fontsize=7)
+        fig.suptitle(f"{title}: voxel-based maps of the top radiomic features (test set)\n"
+                     "solid: lesion outline; dashed: outer edge of the peritumoral ring",
+                     fontsize=8.5, fontweight="bold")
+        return save_figure(fig, path)

@@ -25,4 +25,5 @@ write_summary(
     delong=read_table(inputs.delong) if "delong" in inputs.keys() else None,
     cascade_model=snakemake.params.cascade_model,
     skipped=snakemake.params.skipped,
+    sample_size=read_table(inputs.sample_size) if "sample_size" in inputs.keys() else None,
 )

@@ -13,6 +13,7 @@ from alnburden.design import StudyDesign
 from alnburden.evaluation.registry import TABLES, skipped_tables, table_names
 from alnburden.figures.registry import skipped_figures
 from alnburden.extraction.shards import n_shards_for
+from alnburden.schemas import config_default
 from alnburden.simulate import EffectSizes
 
 
@@ -21,6 +22,22 @@ try:  # a misspelt effect size fails now, not after the DAG has started
     EffectSizes().replace(**config["cohort"]["simulate"]["effects"])
 except (TypeError, ValueError) as err:
     raise WorkflowError(f"config cohort.simulate.effects: {err}") from None
+
+
+
+def study_identity():
+    """The study's `study` title and `published` list: those of the config files the user
+    gave (--configfile, --config) when there are any, else the default study's. Snakemake
+    merges a user's file over config/config.yaml, so without this a user's cohort would be
+    titled as, and compared with, the default study (Lu et al. 2026)."""
+    if not workflow.overwrite_configfiles:
+        return config["study"], config["published"]
+    given = workflow.config_settings.overwrite_config
+    return (given.get("study", config_default("study")),
+            given.get("published", config_default("published")))
+
+
+config["study"], config["published"] = study_identity()
 
 RESULTS = "results"
 LOGS = f"{RESULTS}/logs"
@@ -180,6 +197,8 @@ def summary_inputs(wildcards):
         out["subgroups"] = f"{RESULTS}/tables/subgroups.csv"
     if DESIGN.has_cascade:
         out["cascade"] = f"{RESULTS}/tables/cascade_metrics.csv"
+    if DESIGN.has_combined:  # explain.smk: Riley et al. minimum sample size
+        out["sample_size"] = f"{RESULTS}/tables/sample_size.csv"
     return out
 
 

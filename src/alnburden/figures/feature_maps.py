@@ -15,7 +15,7 @@ import numpy as np
 
 from alnburden.figures.style import PAGE_IN, figure_style, save_figure
 
-__all__ = ["plot_feature_maps"]
+__all__ = ["plot_feature_maps", "draw_level_feature_maps"]
 
 
 def _crop(mask: np.ndarray, margin: int = 8) -> tuple[slice, slice]:
@@ -82,3 +82,27 @@ def plot_feature_maps(maps: dict, path: str | Path, title: str) -> list[Path]:
                      "solid: lesion outline; dashed: outer edge of the peritumoral ring",
                      fontsize=8.5, fontweight="bold")
         return save_figure(fig, path)
+
+
+def draw_level_feature_maps(shap_table, pred, cohort, level: str, params_path, path,
+                            title: str, *, explain: dict | None = None,
+                            peritumoral_mm=(3,), n_jobs: int = 1) -> list[Path]:
+    """Compute (:func:`alnburden.evaluation.feature_maps.level_feature_maps`) and draw the
+    feature maps of one level (rule ``feature_maps``).
+
+    ``explain`` is the config's ``explain`` section (``map_features``, ``map_patients``,
+    ``map_kernel_radius``; missing keys take the schema's defaults).
+    """
+    from threadpoolctl import threadpool_limits
+
+    from alnburden.evaluation.feature_maps import level_feature_maps
+    from alnburden.schemas import with_defaults
+
+    cfg = with_defaults("explain", explain)
+    with threadpool_limits(limits=max(1, int(n_jobs))):
+        maps = level_feature_maps(shap_table, pred, cohort, level, params_path,
+                                  n_features=cfg["map_features"],
+                                  n_patients=cfg["map_patients"],
+                                  kernel_radius=cfg["map_kernel_radius"],
+                                  peritumoral_mm=peritumoral_mm)
+    return plot_feature_maps(maps, path, title)

@@ -15,8 +15,8 @@ include: "workflow/rules/cohort.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/evaluation.smk"
-include: "workflow/rules/figures.smk"
 include: "workflow/rules/explain.smk"
+include: "workflow/rules/figures.smk"
 
 
 onsuccess:

@@ -118,7 +118,8 @@ def example_patients(pred: pd.DataFrame, level: str, n: int = 4) -> pd.DataFrame
     return pd.concat([low, high])[["patient_id", "p", "y_true", "group"]].reset_index(drop=True)
 
 
-def _mapping_extractor(params_path: str | Path, feature: MapFeature, kernel_radius: int):
+def _mapping_extractor(params_path: str | Path, feature: MapFeature, kernel_radius: int,
+                       masked_kernel: bool = True):
     """The study's pyradiomics extractor with only ``feature``'s image type and class on."""
     from alnburden.extraction.extractor import build_pyradiomics_extractor
 
@@ -131,13 +132,13 @@ def _mapping_extractor(params_path: str | Path, feature: MapFeature, kernel_radi
     ex.enableImageTypeByName(feature.pyradiomics_type, customArgs=custom)
     ex.disableAllFeatures()
     ex.enableFeaturesByName(**{feature.feature_class: [feature.feature]})
-    ex.settings.update(kernelRadius=int(kernel_radius), maskedKernel=True,
+    ex.settings.update(kernelRadius=int(kernel_radius), maskedKernel=bool(masked_kernel),
                        initValue=np.nan, voxelBatch=1000)
     return ex
 
 
 def feature_map(image: sitk.Image, region: sitk.Image, feature: MapFeature,
-                params_path: str | Path, kernel_radius: int = 2) -> np.ndarray:
+                params_path: str | Path, kernel_radius: int = 2, stride: int = 1) -> np.ndarray:
     """Voxel-based map of ``feature`` over ``region``, on ``image``'s grid (NaN outside).
 
     Parameters
@@ -152,14 +153,31 @@ def feature_map(image: sitk.Image, region: sitk.Image, feature: MapFeature,
         The study's pyradiomics params file.
     kernel_radius
         Kernel radius in pixels of the resampled grid.
+    stride
+        Compute the feature at every ``stride``-th pixel of the image grid in each direction
+        (``stride**2`` times fewer texture matrices) and give every other pixel of the region
+        the value of the nearest computed pixel. With ``stride > 1`` a kernel holds every
+        pixel around its centre (pyradiomics ``maskedKernel: false``), so each computed
+        value is the one a full map would have there without the region restriction;
+        with 1 only the region's pixels enter a kernel.
 
     Returns
     -------
     numpy.ndarray
         2-D float array of the image's shape.
     """
-    ex = _mapping_extractor(params_path, feature, kernel_radius)
-    result = ex.execute(image, region, voxelBased=True)
+    from scipy import ndimage
+
+    stride = max(1, int(stride))
+    compute = region
+    if stride > 1:
+        full = sitk.GetArrayFromImage(region)
+        sub = np.zeros_like(full)
+        sub[..., ::stride, ::stride] = full[..., ::stride, ::stride]
+        compute = sitk.GetImageFromArray(sub)
+        compute.CopyInformation(region)
+    ex = _mapping_extractor(params_path, feature, kernel_radius, masked_kernel=stride == 1)
+    result = ex.execute(image, compute, voxelBased=True)
     if feature.key not in result:
         raise ValueError(f"pyradiomics gave no map {feature.key!r} (it gave "
                          f"{sorted(k for k in result if not k.startswith('diagnostics'))})")
@@ -167,13 +185,18 @@ def feature_map(image: sitk.Image, region: sitk.Image, feature: MapFeature,
     back = sitk.Resample(fmap, image, sitk.Transform(), sitk.sitkNearestNeighbor, np.nan,
                          sitk.sitkFloat64)
     arr = sitk.GetArrayFromImage(back).astype(float)
-    arr[sitk.GetArrayFromImage(region) == 0] = np.nan
+    inside = sitk.GetArrayFromImage(region) > 0
+    known = np.isfinite(arr) & inside
+    if known.any() and not known[inside].all():  # nearest computed pixel of the region
+        _, idx = ndimage.distance_transform_edt(~known, return_indices=True)
+        arr = arr[tuple(idx)]
+    arr[~inside] = np.nan
     return arr.reshape(sitk.GetArrayFromImage(image).shape)
 
 
 def patient_maps(image_path, mask_path, spacing_mm, features: Sequence[MapFeature],
                  params_path: str | Path, peritumoral_mm: Sequence[float] = (3,),
-                 kernel_radius: int = 2) -> dict:
+                 kernel_radius: int = 2, stride: int = 1) -> dict:
     """One patient's image, lesion and ring masks and the maps of ``features``.
 
     Each feature is mapped over the lesion and ring together (the union of the lesion and
@@ -200,7 +223,7 @@ def patient_maps(image_path, mask_path, spacing_mm, features: Sequence[MapFeatur
     maps, seconds = {}, {}
     for f in features:
         t0 = time.perf_counter()
-        maps[f.column] = feature_map(image, union, f, params_path, kernel_radius)
+        maps[f.column] = feature_map(image, union, f, params_path, kernel_radius, stride)
         seconds[f.column] = time.perf_counter() - t0
     return {"image": sitk.GetArrayFromImage(image).astype(float), "lesion": lesion,
             "ring": ring, "maps": maps, "seconds": seconds}
@@ -208,7 +231,7 @@ def patient_maps(image_path, mask_path, spacing_mm, features: Sequence[MapFeatur
 
 def level_feature_maps(shap_table: pd.DataFrame, pred: pd.DataFrame, cohort: pd.DataFrame,
                        level: str, params_path: str | Path, *, n_features: int = 3,
-                       n_patients: int = 4, kernel_radius: int = 2,
+                       n_patients: int = 4, kernel_radius: int = 2, stride: int = 1,
                        peritumoral_mm: Sequence[float] = (3,)) -> dict:
     """The feature maps of one level's figure: features x example patients.
 
@@ -224,8 +247,9 @@ def level_feature_maps(shap_table: pd.DataFrame, pred: pd.DataFrame, cohort: pd.
         Level name.
     params_path
         The study's pyradiomics params file.
-    n_features, n_patients, kernel_radius, peritumoral_mm
-        Features mapped, example patients, kernel radius (resampled pixels), ring widths.
+    n_features, n_patients, kernel_radius, stride, peritumoral_mm
+        Features mapped, example patients, kernel radius (resampled pixels), computed
+        pixel stride (:func:`feature_map`), ring widths.
 
     Returns
     -------
@@ -242,7 +266,7 @@ def level_feature_maps(shap_table: pd.DataFrame, pred: pd.DataFrame, cohort: pd.
     for pid in patients["patient_id"].astype(str):
         row = rows.loc[pid]
         maps[pid] = patient_maps(row["image"], row["mask"], row_spacing(row), features,
-                                 params_path, peritumoral_mm, kernel_radius)
+                                 params_path, peritumoral_mm, kernel_radius, stride)
         logger.info("%s: maps of %d feature(s) in %s s", pid, len(features),
                     ", ".join(f"{s:.1f}" for s in maps[pid]["seconds"].values()))
     return {"features": features, "patients": patients, "maps": maps}

@@ -104,5 +104,6 @@ def draw_level_feature_maps(shap_table, pred, cohort, level: str, params_path, p
                                   n_features=cfg["map_features"],
                                   n_patients=cfg["map_patients"],
                                   kernel_radius=cfg["map_kernel_radius"],
+                                  stride=cfg["map_stride"],
                                   peritumoral_mm=peritumoral_mm)
     return plot_feature_maps(maps, path, title)

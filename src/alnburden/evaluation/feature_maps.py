@@ -254,13 +254,20 @@ def level_feature_maps(shap_table: pd.DataFrame, pred: pd.DataFrame, cohort: pd.
     Returns
     -------
     dict
-        ``features`` (list of :class:`MapFeature`), ``patients`` (the
-        :func:`example_patients` table) and ``maps`` (patient id -> :func:`patient_maps`).
+        ``features`` (list of :class:`MapFeature`; empty when the model uses no texture
+        feature), ``patients`` (the :func:`example_patients` table), ``maps`` (patient id
+        -> :func:`patient_maps`) and ``unmapped`` (the model's features without a voxel
+        map).
     """
     from alnburden.io.images import row_spacing
 
     features = map_features(shap_table, n_features)
+    unmapped = [parse_feature(c) for c in shap_table.sort_values("rank")["feature"]]
+    unmapped = [f for f in unmapped if not f.has_voxel_map]
     patients = example_patients(pred, level, n_patients)
+    if not features:
+        logger.info("%s: the model uses no texture feature; no voxel map to compute", level)
+        return {"features": [], "patients": patients, "maps": {}, "unmapped": unmapped}
     rows = cohort.assign(patient_id=cohort["patient_id"].astype(str)).set_index("patient_id")
     maps: dict[str, Mapping] = {}
     for pid in patients["patient_id"].astype(str):
@@ -269,4 +276,4 @@ def level_feature_maps(shap_table: pd.DataFrame, pred: pd.DataFrame, cohort: pd.
                                  params_path, peritumoral_mm, kernel_radius, stride)
         logger.info("%s: maps of %d feature(s) in %s s", pid, len(features),
                     ", ".join(f"{s:.1f}" for s in maps[pid]["seconds"].values()))
-    return {"features": features, "patients": patients, "maps": maps}
+    return {"features": features, "patients": patients, "maps": maps, "unmapped": unmapped}

@@ -25,6 +25,20 @@ def _crop(mask: np.ndarray, margin: int = 8) -> tuple[slice, slice]:
     return slice(r0, r1), slice(c0, c1)
 
 
+def _no_map_figure(unmapped, path, title: str) -> list[Path]:
+    """A figure that says why there is no map (the model uses shape / first-order only)."""
+    import matplotlib.pyplot as plt
+
+    names = "\n".join(f"- {f.label}" for f in unmapped[:8]) or "- (no feature)"
+    with figure_style():
+        fig, ax = plt.subplots(figsize=(PAGE_IN * 0.7, 2.2))
+        ax.axis("off")
+        ax.text(0, 1, f"{title}: no voxel-based feature map.\nThe radiomics model uses no "
+                "texture feature; its features (shape, first order) have no voxel map here:\n"
+                + names, va="top", ha="left", fontsize=8, transform=ax.transAxes)
+        return save_figure(fig, path)
+
+
 def plot_feature_maps(maps: dict, path: str | Path, title: str) -> list[Path]:
     """Grid of feature maps (rows: patients, low then high risk; columns: features).
 
@@ -40,6 +54,8 @@ def plot_feature_maps(maps: dict, path: str | Path, title: str) -> list[Path]:
     import matplotlib.pyplot as plt
 
     features, patients = maps["features"], maps["patients"]
+    if not features:
+        return _no_map_figure(maps.get("unmapped", []), path, title)
     n_rows, n_cols = len(patients), len(features)
     scales = {}
     for f in features:

@@ -31,7 +31,7 @@ def _no_map_figure(unmapped, path, title: str) -> list[Path]:
 
     names = "\n".join(f"- {f.label}" for f in unmapped[:8]) or "- (no feature)"
     with figure_style():
-        fig, ax = plt.subplots(figsize=(PAGE_IN * 0.7, 2.2))
+        fig, ax = plt.subplots(figsize=(PAGE_IN * 0.7, 0.5 + 0.15 * min(len(unmapped), 8)))
         ax.axis("off")
         ax.text(0, 1, f"{title}: no voxel-based feature map.\nThe radiomics model uses no "
                 "texture feature; its features (shape, first order) have no voxel map here:\n"
@@ -64,8 +64,10 @@ def plot_feature_maps(maps: dict, path: str | Path, title: str) -> list[Path]:
         lo, hi = (np.percentile(vals, [2, 98]) if vals.size else (0.0, 1.0))
         scales[f.column] = (float(lo), float(hi) if hi > lo else float(lo) + 1e-9)
     with figure_style():
+        height = 2.0 * n_rows + 1.4
         fig, axes = plt.subplots(n_rows, n_cols, squeeze=False,
-                                 figsize=(min(PAGE_IN, 2.3 * n_cols + 0.6), 2.0 * n_rows + 0.9))
+                                 figsize=(max(4.2, min(PAGE_IN, 2.3 * n_cols + 0.6)), height))
+        fig.subplots_adjust(top=1 - 1.1 / height)  # room for the two-line title
         for i, prow in enumerate(patients.itertuples()):
             m = maps["maps"][str(prow.patient_id)]
             rs, cs = _crop(m["lesion"] | m["ring"])
@@ -96,7 +98,7 @@ def plot_feature_maps(maps: dict, path: str | Path, title: str) -> list[Path]:
                     cb.set_label("feature value (voxel-based)", fontsize=7)
         fig.suptitle(f"{title}: voxel-based maps of the top radiomic features (test set)\n"
                      "solid: lesion outline; dashed: outer edge of the peritumoral ring",
-                     fontsize=8.5, fontweight="bold")
+                     fontsize=8.5, fontweight="bold", y=1 - 0.1 / height)
         return save_figure(fig, path)
 
 

@@ -322,20 +322,23 @@ def explain_level(model: Pipeline, features: pd.DataFrame, cohort: pd.DataFrame,
 
     data = level_data(cohort, split, level)
     train, test = data[data["set"] == "train"], data[data["set"] == "test"]
-    if test.empty or test["y"].nunique() < 2:
-        raise ValueError(f"{level.name}: the test set needs patients of both classes to "
-                         f"explain the radiomics model (it has {len(test)} patient(s), "
-                         f"{int(test['y'].sum()) if len(test) else 0} event(s))")
+    if test.empty:
+        raise ValueError(f"{level.name}: the test set is empty; nothing to explain")
     X_tr, X_te = feature_matrix(features, train.index), feature_matrix(features, test.index)
     with threadpool_limits(limits=max(1, int(n_jobs))):
         result = shap_values(model, X_tr, X_te, background=background,
                              agnostic_background=agnostic_background,
                              permutations=permutations, random_state=random_state)
         t0 = time.perf_counter()
-        perm = permutation_table(model, X_te, test["y"].to_numpy(), n_repeats=n_repeats,
-                                 random_state=random_state)
-        logger.info("permutation importance (%d repeats): %.2f s", n_repeats,
-                    time.perf_counter() - t0)
+        perm = None
+        if test["y"].nunique() == 2:
+            perm = permutation_table(model, X_te, test["y"].to_numpy(), n_repeats=n_repeats,
+                                     random_state=random_state)
+            logger.info("permutation importance (%d repeats): %.2f s", n_repeats,
+                        time.perf_counter() - t0)
+        else:
+            logger.warning("%s: the test set holds one class only; no permutation importance "
+                           "(its AUC is undefined)", level.name)
     table = shap_table(result, perm)
     write_table(table, table_path,
                 title=f"{level.name}: mean |SHAP| of the radiomics learner's features (test "

@@ -117,6 +117,11 @@ def sample_size_table(pred: pd.DataFrame, variables: Sequence[Mapping],
     return out
 
 
+_CRITERIA = (("n_shrinkage", "a shrinkage of at least 0.9"),
+             ("n_optimism", "an optimism of at most 0.05 in Nagelkerke's R2"),
+             ("n_risk", "the overall risk within 0.05"))
+
+
 def sample_size_lines(table: pd.DataFrame,
                       level_labels: Mapping[str, str] | None = None) -> list[str]:
     """The summary's Markdown section on sample size (empty list for an empty table)."""
@@ -133,9 +138,11 @@ def sample_size_lines(table: pd.DataFrame,
         if pd.isna(r.get("n_min")):
             lines.append(f"- {name}: not computed ({r['note']}).")
             continue
+        unmet = [f"{what} needs {int(r[col])}" for col, what in _CRITERIA
+                 if int(r[col]) > int(r["n"])]
         verdict = ("meets the minimum" if bool(r["adequate"]) else
                    f"**is below the minimum: {int(r['n'])} of {int(r['n_min'])} patients** "
-                   "(expect overfitting; treat its estimates with caution)")
+                   f"({'; '.join(unmet)}; treat its estimates with caution)")
         lines.append(
             f"- {name}: {int(r['parameters'])} candidate parameters, prevalence "
             f"{fmt_number(r['prevalence'])}, Cox-Snell R2 {fmt_number(r['r2_cox_snell'])}; "

@@ -16,6 +16,7 @@ include: "workflow/rules/features.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/validation.smk"
+include: "workflow/rules/explain.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/reporting.smk"
 

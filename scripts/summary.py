@@ -29,4 +29,5 @@ write_summary(
     nested_expected=snakemake.params.nested,
     extra=internal_validation_summary(read_table(inputs.internal_validation))
     if "internal_validation" in inputs.keys() else (),
+    sample_size=read_table(inputs.sample_size) if "sample_size" in inputs.keys() else None,
 )

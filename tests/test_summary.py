@@ -73,7 +73,7 @@ def test_summary_file(tmp_path, tables):
     assert again.read_bytes() == path.read_bytes()
     real = sm.render_summary(perf, sub, [], simulated=False, manifest="cohort.csv")
     assert "not clinical evidence" not in real and "cohort.csv" in real
-    assert "lists no published values" in real
+    assert "published" not in real.lower()  # no comparison section, no caveat about one
 
 
 @pytest.mark.parametrize("entry, match", [
@@ -98,3 +98,35 @@ def test_cascade_note_read_back_from_csv_is_not_printed_as_nan(tmp_path, tables)
     noted = sm.render_summary(perf, sub, PUBLISHED_LU2026, delong=dl,
                               cascade_metrics=casc.assign(note="2 N0 patients unscored"))
     assert "Note: 2 N0 patients unscored." in noted
+
+
+def test_summary_is_titled_by_the_study_and_compares_only_with_listed_numbers(tables):
+    """A user's cohort without ``published`` gets its own title and no comparison."""
+    perf, sub, dl, casc = tables
+    mine = sm.render_summary(perf, sub, [], simulated=False, manifest="my.csv",
+                             title="My ALN cohort (Hospital X)")
+    assert mine.startswith("# My ALN cohort (Hospital X)\n")
+    assert "beside the published" not in mine and "Lu" not in mine
+    assert "published" not in mine.lower()
+    simulated = sm.render_summary(perf, sub, [], title="in-silico check")
+    assert "not clinical evidence" in simulated and "published" not in simulated.lower()
+    compared = sm.render_summary(perf, sub, PUBLISHED_LU2026, title="hierarchical study")
+    assert "## This run beside the published results" in compared
+    assert "agreement with the published numbers" in compared
+
+
+def test_summary_states_when_the_cohort_is_below_the_minimum_sample_size(tables):
+    from alnburden.evaluation.sample_size import sample_size_table
+
+    perf, sub, dl, casc = tables
+    pred = make_predictions(cascade=True)
+    variables = [{"name": "ki67", "type": "continuous"},
+                 {"name": "subtype", "type": "categorical", "levels": ["a", "b", "c", "d"]}]
+    table = sample_size_table(pred, variables, ["level1", "level2"])
+    text = sm.render_summary(perf, sub, [], sample_size=table)
+    section = text.split("## Sample size")[1]
+    for _, r in table.iterrows():
+        if r["adequate"]:
+            assert "meets the minimum" in section
+        else:
+            assert f"is below the minimum: {int(r['n'])} of {int(r['n_min'])} patients" in section

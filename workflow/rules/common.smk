@@ -16,6 +16,7 @@ from alnburden.extraction.shards import n_shards_for
 from alnburden.modeling.clinical import coding_of
 from alnburden.modeling.learners import learner_grids
 from alnburden.reporting.checklists import checklist_files
+from alnburden.schemas import config_default
 from alnburden.simulate import EffectSizes
 
 
@@ -24,6 +25,7 @@ try:  # a misspelt effect size fails now, not after the DAG has started
     EffectSizes().replace(**config["cohort"]["simulate"]["effects"])
 except (TypeError, ValueError) as err:
     raise WorkflowError(f"config cohort.simulate.effects: {err}") from None
+
 
 def _model_config_errors():
     """Every tuning grid naming a parameter its learner lacks, and every bad ordinal coding."""
@@ -43,6 +45,21 @@ def _model_config_errors():
 _ERRORS = _model_config_errors()
 if _ERRORS:  # found now, not after the DAG has started
     raise WorkflowError("; ".join(_ERRORS) + "; fix the config")
+
+
+def study_identity():
+    """The study's `study` title and `published` list: those of the config files the user
+    gave (--configfile, --config) when there are any, else the default study's. Snakemake
+    merges a user's file over config/config.yaml, so without this a user's cohort would be
+    titled as, and compared with, the default study (Lu et al. 2026)."""
+    if not workflow.overwrite_configfiles:
+        return config["study"], config["published"]
+    given = workflow.config_settings.overwrite_config
+    return (given.get("study", config_default("study")),
+            given.get("published", config_default("published")))
+
+
+config["study"], config["published"] = study_identity()
 
 RESULTS = "results"
 LOGS = f"{RESULTS}/logs"
@@ -245,6 +262,8 @@ def summary_inputs(wildcards):
         out["cascade"] = f"{RESULTS}/tables/cascade_metrics.csv"
     if "internal_validation" in table_names(DESIGN):
         out["internal_validation"] = f"{RESULTS}/tables/internal_validation.csv"
+    if DESIGN.has_combined:  # explain.smk: Riley et al. minimum sample size
+        out["sample_size"] = f"{RESULTS}/tables/sample_size.csv"
     return out
 
 

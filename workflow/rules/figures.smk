@@ -1,5 +1,6 @@
 # Figures: every figure of the study (PDF + 300 dpi PNG), drawn from the tables and models
-# that the earlier stages wrote; no rule here fits or resamples anything. Which figures exist,
+# that the earlier stages wrote; no rule here fits or resamples anything (feature_maps runs
+# pyradiomics voxel-based on a few test patients: a measurement, not a fit). Which figures exist,
 # their report titles and captions come from one registry, alnburden.figures.registry.FIGURES.
 from alnburden.figures.registry import FIGURES, LEVEL_FIGURES_RULE, figure_files, figure_kinds
 
@@ -171,3 +172,57 @@ if FIGURES["cascade"].applies(DESIGN):
             ENV
         script:
             script_path("cascade_figure.py")
+
+
+if FIGURES["shap_beeswarm"].applies(DESIGN):
+
+    rule shap_figures:
+        input:
+            table=rules.shap_values.output.table,
+            values=rules.shap_values.output.values,
+        output:
+            beeswarm=report(FIGURE_PNG["shap_beeswarm"], **FIGURE_REPORT["shap_beeswarm"]),
+            beeswarm_pdf=FIGURE_PDF["shap_beeswarm"],
+            bar=report(FIGURE_PNG["shap_bar"], **FIGURE_REPORT["shap_bar"]),
+            bar_pdf=FIGURE_PDF["shap_bar"],
+        params:
+            level_label=level_label,
+            top=config["explain"]["top_features"],
+        log:
+            f"{LOGS}/shap_figures/{{level}}.log",
+        benchmark:
+            f"{BENCH}/shap_figures/{{level}}.tsv"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        conda:
+            ENV
+        script:
+            script_path("shap_figures.py")
+
+    rule feature_maps:
+        input:
+            table=rules.shap_values.output.table,
+            predictions=rules.merge_predictions.output[0],
+            cohort=rules.validate_cohort.output.cohort,
+            params=config_path(config["radiomics"]["params"]),
+        output:
+            png=report(FIGURE_PNG["feature_maps"], **FIGURE_REPORT["feature_maps"]),
+            pdf=FIGURE_PDF["feature_maps"],
+        params:
+            level_label=level_label,
+            explain=config["explain"],
+            peritumoral_mm=config["radiomics"]["peritumoral_mm"],
+        log:
+            f"{LOGS}/feature_maps/{{level}}.log",
+        benchmark:
+            f"{BENCH}/feature_maps/{{level}}.tsv"
+        threads: 1
+        resources:
+            mem_mb=3000,
+            runtime=30,
+        conda:
+            ENV
+        script:
+            script_path("feature_maps.py")

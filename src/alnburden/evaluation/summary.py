@@ -24,19 +24,25 @@ import numpy as np
 import pandas as pd
 
 from alnburden.evaluation import tables as ev
+from alnburden.evaluation.sample_size import sample_size_lines
 from alnburden.formatting import fmt_ci, fmt_number, fmt_p
 
 #: The in-silico disclaimer written at the top of every summary of a simulated cohort.
 SIMULATION_STATEMENT = (
     "**These results come from the in-silico cohort: they are a simulation, not clinical "
-    "evidence.** The simulated patients, images and labels were generated to resemble the "
+    "evidence.**"
+)
+#: Added to :data:`SIMULATION_STATEMENT` when the config lists published numbers.
+SIMULATION_COMPARED = (
+    " The simulated patients, images and labels were generated to resemble the "
     "published study; agreement with the published numbers shows that the workflow "
     "reproduces the analysis, not that the model works on real patients."
 )
-REAL_STATEMENT = (
-    "These results come from the user's cohort (manifest `{manifest}`). The published "
-    "values are those of the original studies' cohorts; differences reflect the cohorts as "
-    "well as the methods."
+REAL_STATEMENT = "These results come from the user's cohort (manifest `{manifest}`)."
+#: Added to :data:`REAL_STATEMENT` when the config lists published numbers.
+REAL_COMPARED = (
+    " The published values are those of the original studies' cohorts; differences "
+    "reflect the cohorts as well as the methods."
 )
 
 _SUBGROUP_KINDS = (None, "low", "high")
@@ -147,10 +153,15 @@ def _subgroup_text(label: str) -> str:
     return str(label).replace(">=", "≥")
 
 
-def _header(title: str | None, simulated: bool, manifest: str | None) -> list[str]:
-    return [f"# {title or 'alnburden: summary of results'}", "",
-            SIMULATION_STATEMENT if simulated else REAL_STATEMENT.format(manifest=manifest or "?"),
-            ""]
+def _header(title: str | None, simulated: bool, manifest: str | None,
+            compared: bool = False) -> list[str]:
+    """Title (the config's ``study``) and what the cohort is; the caveat about published
+    numbers only when the summary compares with some (``compared``)."""
+    statement = (SIMULATION_STATEMENT + (SIMULATION_COMPARED if compared else "")
+                 if simulated else
+                 REAL_STATEMENT.format(manifest=manifest or "?")
+                 + (REAL_COMPARED if compared else ""))
+    return [f"# {title or 'alnburden: summary of results'}", "", statement, ""]
 
 
 def _comparison_section(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
@@ -158,9 +169,9 @@ def _comparison_section(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                         level_labels: Mapping[str, str] | None) -> list[str]:
     """This run's AUCs beside the published ones (:func:`comparison_table`)."""
     comp = comparison_table(perf, subgroups, published)
+    if comp.empty:  # a study whose config lists no published numbers is compared with none
+        return []
     parts = ["## This run beside the published results", ""]
-    if comp.empty:
-        return parts + ["The configuration lists no published values for this study.", ""]
     rows = []
     for _, r in comp.iterrows():
         inside = r["published_in_ci"]
@@ -312,14 +323,14 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                    cascade_metrics: pd.DataFrame | None = None,
                    delong: pd.DataFrame | None = None, cascade_model: str = "combined",
                    skipped: Sequence[str] = (), nested_expected: bool = False,
-                   extra: Sequence[str] = ()) -> str:
+                   extra: Sequence[str] = (), sample_size: pd.DataFrame | None = None) -> str:
     """Markdown text of the summary (parameters: see :func:`write_summary`).
 
     Sections, each left out when its table is absent or empty: the comparison with the
-    published values, discrimination and operating points, paired DeLong tests, Ki-67
+    published values (only when ``published`` lists some), discrimination and operating points, paired DeLong tests, Ki-67
     subgroups, the hierarchical cascade, and what the study design skipped.
     """
-    parts = (_header(title, simulated, manifest)
+    parts = (_header(title, simulated, manifest, compared=bool(published))
              + _comparison_section(perf, subgroups, published, level_labels)
              + _performance_section(perf, level_labels)
              + _internal_validation_section(perf, level_labels, nested_expected)
@@ -327,6 +338,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
              + _subgroup_section(subgroups, level_labels)
              + _cascade_section(cascade_metrics, cascade_model)
              + list(extra)
+             + sample_size_lines(sample_size, level_labels)
              + _skipped_section(skipped))
     return "\n".join(parts).rstrip() + "\n"
 
@@ -338,7 +350,7 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                   cascade_metrics: pd.DataFrame | None = None,
                   delong: pd.DataFrame | None = None, cascade_model: str = "combined",
                   skipped: Sequence[str] = (), nested_expected: bool = False,
-                  extra: Sequence[str] = ()) -> Path:
+                  extra: Sequence[str] = (), sample_size: pd.DataFrame | None = None) -> Path:
     """Write ``results/summary.md``.
 
     Parameters
@@ -377,6 +389,9 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
         Markdown lines of sections other modules write (e.g.
         :func:`alnburden.evaluation.internal_validation.internal_validation_summary`),
         placed before the skipped parts.
+    sample_size
+        Riley et al. minimum sample sizes
+        (:func:`alnburden.evaluation.sample_size.sample_size_table`), summarised when given.
 
     Returns
     -------
@@ -387,7 +402,8 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                           title=title, level_labels=level_labels,
                           cascade_metrics=cascade_metrics, delong=delong,
                           cascade_model=cascade_model, skipped=skipped,
-                          nested_expected=nested_expected, extra=extra)
+                          nested_expected=nested_expected, extra=extra,
+                          sample_size=sample_size)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

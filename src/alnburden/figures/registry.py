@@ -22,6 +22,8 @@ from alnburden.evaluation.curves import (calibration_curves, chosen_learner, lea
                                          level_cutoffs, roc_curves)
 from alnburden.figures.cascade import plot_cascade
 from alnburden.figures.cohort_examples import plot_cohort_examples
+from alnburden.figures.explain import plot_shap_bar, plot_shap_beeswarm
+from alnburden.figures.feature_maps import plot_feature_maps
 from alnburden.figures.curves import plot_calibration, plot_clinical_impact, plot_dca, plot_roc
 from alnburden.figures.forest import plot_subgroups_forest
 from alnburden.figures.nomogram import draw_nomograms
@@ -167,6 +169,11 @@ FIGURES: dict[str, FigureKind] = {f.name: f for f in (
                plot_subgroups_forest, ("ki67",), category="Subgroups"),
     FigureKind("cascade", "Cascade", "cascade", "cascade_figure", plot_cascade, ("cascade",),
                category="Cascade"),
+    FigureKind("shap_beeswarm", "SHAP", "shap_beeswarm", "shap_figures", plot_shap_beeswarm,
+               ("images",)),
+    FigureKind("shap_bar", "SHAP", "shap_bar", "shap_figures", plot_shap_bar, ("images",)),
+    FigureKind("feature_maps", "Feature maps", "feature_maps", "feature_maps",
+               plot_feature_maps, ("images",)),
 )}
 
 

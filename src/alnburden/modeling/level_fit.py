@@ -66,6 +66,7 @@ from alnburden.io import write_table
 from alnburden.levels import NODE_COUNT, Level, nodal_class, parse_rule
 from alnburden.modeling import selection as _selection
 from alnburden.modeling.clinical import LogisticModel, select_clinical_predictors
+from alnburden.modeling.folds import cv_splitter, stratified_folds
 from alnburden.modeling.learners import grid_points, make_learner
 from alnburden.modeling.persistence import (RAD_SCORE_EPS, library_versions, predict_models,
                                             rad_score, save_model, write_model_card)
@@ -386,8 +387,12 @@ def _prepare(cohort: pd.DataFrame, split: pd.DataFrame, level: Level, config: di
             "models.rad_score_folds) - lower the folds or use a larger cohort")
     logger.info("%s: %d train (%d events), %d test (%d events)", level.name, len(train),
                 counts[1], len(test), int(test["y"].sum()))
-    folds = list(StratifiedKFold(int(mcfg["rad_score_folds"]), shuffle=True,
-                                 random_state=seed).split(np.zeros(len(y_tr)), y_tr))
+    groups = None  # split.group: a group's rows stay together in every fold as in the split
+    if "group" in split.columns:
+        by_id = split.assign(patient_id=split["patient_id"].astype(str)).drop_duplicates(
+            "patient_id").set_index("patient_id")["group"]
+        groups = by_id.reindex(train.index).astype(str).to_numpy()
+    folds = stratified_folds(y_tr, int(mcfg["rad_score_folds"]), seed, groups)
     card = {
         "level": {"name": level.name, "population": level.population, "label": level.label,
                   "description": level.description},
@@ -397,6 +402,7 @@ def _prepare(cohort: pd.DataFrame, split: pd.DataFrame, level: Level, config: di
         "selection_config": with_defaults("selection", config.get("selection")),
         "rad_score": None, "versions": library_versions()}
     fit = _LevelFit(level, train, test, y_tr, folds, seed, mcfg, out_dir, card)
+    fit.groups = groups  # one group per training row, or None (used by _tune's CV splitter)
     fit.sel_dir.mkdir(parents=True, exist_ok=True)
     fit.model_dir.mkdir(parents=True, exist_ok=True)
     return fit
@@ -449,9 +455,7 @@ def _fit_radiomics(fit: _LevelFit, features: pd.DataFrame, icc: pd.DataFrame | N
 def _tune(fit: _LevelFit, selection: Pipeline, n_jobs: int) -> tuple[pd.DataFrame, dict]:
     """Tune every learner (written to ``learners_cv.csv``); each with its best parameters."""
     learners = {name: make_learner(name, fit.seed) for name in fit.models_cfg["learners"]}
-    cv = RepeatedStratifiedKFold(n_splits=int(fit.models_cfg["cv_folds"]),
-                                 n_repeats=int(fit.models_cfg["cv_repeats"]),
-                                 random_state=fit.seed)
+    cv = cv_splitter(fit.models_cfg["cv_folds"], fit.models_cfg["cv_repeats"], fit.seed, fit.groups)
     t1 = time.perf_counter()
     cv_table, _ = tune_learners(selection, learners, fit.X_tr, fit.y, cv, n_jobs=n_jobs)
     logger.info("%s: tuning took %.1f s", fit.level.name, time.perf_counter() - t1)

@@ -16,6 +16,7 @@ include: "workflow/rules/features.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/repeats.smk"
 
 
 onsuccess:

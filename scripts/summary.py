@@ -25,4 +25,6 @@ write_summary(
     delong=read_table(inputs.delong) if "delong" in inputs.keys() else None,
     cascade_model=snakemake.params.cascade_model,
     skipped=snakemake.params.skipped,
+    repeated_splits=(read_table(inputs.repeated_splits)
+                     if "repeated_splits" in inputs.keys() else None),
 )

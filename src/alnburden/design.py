@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from alnburden.levels import NODE_COUNT, Level, levels_from_config, rule_columns
+from alnburden.schemas import with_defaults
 
 #: Manifest columns that make a cohort an imaging cohort.
 IMAGE_COLUMNS = ("image", "mask")
@@ -28,7 +29,7 @@ IMAGE_COLUMNS = ("image", "mask")
 KI67 = "ki67"
 #: The parts a table or a figure may need (see :meth:`StudyDesign.has`).
 PARTS = ("images", "clinical", "combined", "ki67", "node_counts", "cascade", "nomogram",
-         "paired_arms")
+         "paired_arms", "repeated_splits")
 
 
 def model_arms(has_images: bool, has_clinical: bool) -> tuple[str, ...]:
@@ -54,12 +55,15 @@ class StudyDesign:
         The cohort has ``image`` and ``mask`` columns (the radiomics arm runs).
     simulated
         The cohort is the built-in in-silico cohort (no ``cohort.manifest``).
+    split_repeats
+        Repeated random splits of config ``split.repeats`` (0: none).
     """
 
     levels: tuple[Level, ...]
     clinical_variables: tuple[str, ...]
     has_images: bool
     simulated: bool
+    split_repeats: int = 0
 
     @classmethod
     def from_config(cls, config: dict, manifest_columns: Sequence[str] | None = None
@@ -73,7 +77,8 @@ class StudyDesign:
             levels=tuple(levels_from_config(config)),
             clinical_variables=tuple(v["name"] for v in config["clinical"]["variables"]),
             has_images=columns is None or set(IMAGE_COLUMNS) <= columns,
-            simulated=not config["cohort"].get("manifest"))
+            simulated=not config["cohort"].get("manifest"),
+            split_repeats=int(with_defaults("split", config.get("split"))["repeats"]))
 
     @property
     def level_names(self) -> list[str]:
@@ -140,7 +145,8 @@ class StudyDesign:
                    "combined": self.has_combined, "ki67": self.has_ki67,
                    "node_counts": self.has_node_counts, "cascade": self.has_cascade,
                    "nomogram": self.nomogram_model is not None,
-                   "paired_arms": len(self.arms) >= 2}
+                   "paired_arms": len(self.arms) >= 2,
+                   "repeated_splits": self.split_repeats > 0}
         if part not in present:
             raise ValueError(f"no design part {part!r}; the parts are {list(PARTS)}")
         return present[part]
@@ -159,6 +165,8 @@ class StudyDesign:
                                   "not a logistic model)" if part == "nomogram" else "")
         if part in ("combined", "paired_arms"):
             return no_images if not self.has_images else no_clinical
+        if part == "repeated_splits":
+            return "config split.repeats is 0"
         if part == "ki67":
             return f"no clinical variable is named {KI67} (config clinical.variables)"
         if part == "cascade" and len(self.levels) < 2:

@@ -115,6 +115,12 @@ config["radiomics"]["shards"] = N_SHARDS
 SHARDS = [f"{i:03d}" for i in range(N_SHARDS)]
 
 
+def repeat_fit_level_inputs(wildcards):
+    """A repeat's level fit: the study's inputs with that repeat's split (repeats.smk)."""
+    return {**fit_level_inputs(wildcards),
+            "split": f"{RESULTS}/repeats/r{wildcards.repeat}/split.csv"}
+
+
 def results_root(wildcards, output):
     """The results folder, from a rule's `predictions` output (results/<level>/predictions.csv)."""
     return str(Path(output.predictions).parents[1])
@@ -180,6 +186,8 @@ def summary_inputs(wildcards):
         out["subgroups"] = f"{RESULTS}/tables/subgroups.csv"
     if DESIGN.has_cascade:
         out["cascade"] = f"{RESULTS}/tables/cascade_metrics.csv"
+    if DESIGN.has("repeated_splits"):
+        out["repeated_splits"] = f"{RESULTS}/tables/repeated_splits.csv"
     return out
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from alnburden.design import StudyDesign
 from alnburden.evaluation import tables as tb
+from alnburden.evaluation.repeats import repeated_splits_table
 from alnburden.io import write_table
 from alnburden.schemas import config_default, with_defaults
 
@@ -88,6 +89,10 @@ class EvaluationTable:
     needs
         Parts of the design the table needs (:data:`alnburden.design.PARTS`; default none:
         every study has it).
+    rule
+        The rule that writes it (default ``evaluation_tables``, from
+        ``results/predictions.csv``; ``repeated_splits`` computes from the repeats'
+        predictions).
     """
 
     name: str
@@ -95,6 +100,7 @@ class EvaluationTable:
     caption: str
     compute: Callable[[pd.DataFrame, TableSettings], pd.DataFrame]
     needs: tuple[str, ...] = ()
+    rule: str = "evaluation_tables"
 
     def applies(self, design: StudyDesign) -> bool:
         """A study of ``design`` has the table (it has every part the table needs)."""
@@ -120,12 +126,17 @@ TABLES: dict[str, EvaluationTable] = {t.name: t for t in (
                     lambda pred, s: tb.subgroup_table(pred, ki67_cutoff=s.ki67_cutoff,
                                                       models=s.subgroup_models),
                     needs=("ki67",)),
+    EvaluationTable("repeated_splits", "Repeated random splits: test AUC over the repeats",
+                    "repeated_splits", lambda pred, s: repeated_splits_table(pred),
+                    needs=("repeated_splits",), rule="repeated_splits"),
 )}
 
 
-def table_names(design: StudyDesign) -> list[str]:
-    """Names of the tables a study of ``design`` has, in :data:`TABLES` order."""
-    return [name for name, table in TABLES.items() if table.applies(design)]
+def table_names(design: StudyDesign, rule: str | None = "evaluation_tables") -> list[str]:
+    """Names of the tables a study of ``design`` has, in :data:`TABLES` order: those the
+    rule ``rule`` writes (default ``evaluation_tables``; None: every rule's)."""
+    return [name for name, table in TABLES.items()
+            if table.applies(design) and (rule is None or table.rule == rule)]
 
 
 def skipped_tables(design: StudyDesign) -> list[str]:

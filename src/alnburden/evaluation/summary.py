@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from alnburden.evaluation import tables as ev
+from alnburden.evaluation.repeats import repeated_splits_lines
 from alnburden.formatting import fmt_ci, fmt_number, fmt_p
 
 #: The in-silico disclaimer written at the top of every summary of a simulated cohort.
@@ -251,7 +252,8 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                    level_labels: Mapping[str, str] | None = None,
                    cascade_metrics: pd.DataFrame | None = None,
                    delong: pd.DataFrame | None = None, cascade_model: str = "combined",
-                   skipped: Sequence[str] = ()) -> str:
+                   skipped: Sequence[str] = (),
+                   repeated_splits: pd.DataFrame | None = None) -> str:
     """Markdown text of the summary (parameters: see :func:`write_summary`).
 
     Sections, each left out when its table is absent or empty: the comparison with the
@@ -264,6 +266,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
              + _delong_section(delong, level_labels)
              + _subgroup_section(subgroups, level_labels)
              + _cascade_section(cascade_metrics, cascade_model)
+             + repeated_splits_lines(repeated_splits, level_labels)
              + _skipped_section(skipped))
     return "\n".join(parts).rstrip() + "\n"
 
@@ -274,7 +277,8 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                   level_labels: Mapping[str, str] | None = None,
                   cascade_metrics: pd.DataFrame | None = None,
                   delong: pd.DataFrame | None = None, cascade_model: str = "combined",
-                  skipped: Sequence[str] = ()) -> Path:
+                  skipped: Sequence[str] = (),
+                  repeated_splits: pd.DataFrame | None = None) -> Path:
     """Write ``results/summary.md``.
 
     Parameters
@@ -306,6 +310,9 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
         What the study design left out, one ``"skipped: ... because ..."`` sentence each
         (the rule passes the design's, the table registry's and the figure registry's);
         listed in a last section when not empty.
+    repeated_splits
+        ``results/tables/repeated_splits.csv`` (config ``split.repeats`` > 0), or None:
+        :func:`alnburden.evaluation.repeats.repeated_splits_lines`.
 
     Returns
     -------
@@ -315,7 +322,8 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
     text = render_summary(perf, subgroups, published, simulated=simulated, manifest=manifest,
                           title=title, level_labels=level_labels,
                           cascade_metrics=cascade_metrics, delong=delong,
-                          cascade_model=cascade_model, skipped=skipped)
+                          cascade_model=cascade_model, skipped=skipped,
+                          repeated_splits=repeated_splits)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

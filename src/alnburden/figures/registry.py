@@ -25,6 +25,7 @@ from alnburden.figures.cohort_examples import plot_cohort_examples
 from alnburden.figures.curves import plot_calibration, plot_clinical_impact, plot_dca, plot_roc
 from alnburden.figures.forest import plot_subgroups_forest
 from alnburden.figures.nomogram import draw_nomograms
+from alnburden.figures.repeats import plot_repeated_splits
 from alnburden.figures.selection import plot_lasso_cv, plot_lasso_path
 from alnburden.figures.style import level_title, model_label
 
@@ -165,6 +166,8 @@ FIGURES: dict[str, FigureKind] = {f.name: f for f in (
                plot_subgroups_forest, ("ki67",), category="Subgroups"),
     FigureKind("cascade", "Cascade", "cascade", "cascade_figure", plot_cascade, ("cascade",),
                category="Cascade"),
+    FigureKind("repeated_splits", "Repeated random splits", "repeated_splits_figure",
+               "repeated_splits_figure", plot_repeated_splits, ("repeated_splits",)),
 )}
 
 

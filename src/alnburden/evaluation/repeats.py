@@ -99,7 +99,7 @@ def repeated_splits_table(pred: pd.DataFrame, alpha: float = 0.05) -> pd.DataFra
     pandas.DataFrame
         ``repeats`` (with a test AUC), mean ``n_train`` / ``n_test``, ``mean``, ``sd``, the
         Nadeau-Bengio corrected ``ci_low`` / ``ci_high`` (variance ``(1/J + n_test/n_train)
-        s^2``), ``min``, ``max``; levels in order of appearance, models by
+        s^2``; the symmetric t interval clipped to the AUC's range [0, 1]), ``min``, ``max``; levels in order of appearance, models by
         :func:`model_order`.
     """
     aucs = pred if "auc" in pred.columns else repeat_test_aucs(pred)
@@ -110,6 +110,7 @@ def repeated_splits_table(pred: pd.DataFrame, alpha: float = 0.05) -> pd.DataFra
             g = lv[lv["model"] == model]
             n_train, n_test = float(g["n_train"].mean()), float(g["n_test"].mean())
             ci = corrected_resampled_ci(g["auc"], n_train, n_test, alpha)
+            ci.update(ci_low=max(ci["ci_low"], 0.0), ci_high=min(ci["ci_high"], 1.0))
             rows.append({"level": level, "model": model, "n_train": n_train,
                          "n_test": n_test, **{k: ci[k] for k in ("repeats", "mean", "sd",
                                                                   "ci_low", "ci_high", "min",

@@ -64,11 +64,15 @@ def plot_repeated_splits(aucs: pd.DataFrame, table: pd.DataFrame, level: str,
         ax.set_yticklabels([model_label(m) for m in reversed(models)])
         ax.set_ylim(-0.7, len(models) - 0.3)
         lo = np.nanmin([pts["auc"].min(), tab["ci_low"].min(), 0.5])
-        ax.set_xlim(max(0.0, lo - 0.05), 1.0)
+        ax.set_xlim(max(0.0, lo - 0.05), 1.01)
+        ax.text(1.02, len(models) - 0.45, "Mean (corrected 95 % CI)",
+                transform=ax.get_yaxis_transform(), va="bottom", fontsize=7,
+                fontweight="bold")
         ax.set_xlabel("Test AUC")
         n = int(tab["repeats"].max()) if len(tab) else 0
         ax.set_title(f"{title}: {n} repeated random splits")
-        ax.text(0.0, -0.22 - 0.6 / max(len(models), 1),
+        axes_in = ax.get_position().height * fig.get_figheight()
+        ax.text(0.0, -0.5 / axes_in,
                 "points and box: test AUC of each repeat; diamond and bar: mean with "
                 "corrected 95 % CI (Nadeau & Bengio)", transform=ax.transAxes, fontsize=6.5,
                 color="0.3")

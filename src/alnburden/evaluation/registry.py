@@ -163,7 +163,8 @@ def evaluation_tables(pred: pd.DataFrame, names: Sequence[str] | None = None,
         Predictions table (``results/predictions.csv``).
     names
         Tables to compute, keys of :data:`TABLES` (the rule passes
-        :func:`table_names` of the study's design); default every registered table.
+        :func:`table_names` of the study's design); default every table the
+        ``evaluation_tables`` rule writes (from ``results/predictions.csv``).
     **settings
         Fields of :class:`TableSettings` (``cutoff``, ``ki67_cutoff``, ``dca_grid``,
         ``n_boot``, ``seed``, ``subgroup_models``); the others keep their defaults.
@@ -183,7 +184,9 @@ def evaluation_tables(pred: pd.DataFrame, names: Sequence[str] | None = None,
     if unknown:
         raise ValueError(f"unknown evaluation setting(s) {unknown}; the settings are {fields}")
     config = TableSettings(**settings)
-    entries = [_entry(name) for name in (list(TABLES) if names is None else names)]
+    if names is None:
+        names = [name for name, t in TABLES.items() if t.rule == "evaluation_tables"]
+    entries = [_entry(name) for name in names]
     return {t.name: t.compute(pred, config) for t in entries}
 
 

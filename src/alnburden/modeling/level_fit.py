@@ -455,7 +455,8 @@ def _fit_radiomics(fit: _LevelFit, features: pd.DataFrame, icc: pd.DataFrame | N
 def _tune(fit: _LevelFit, selection: Pipeline, n_jobs: int) -> tuple[pd.DataFrame, dict]:
     """Tune every learner (written to ``learners_cv.csv``); each with its best parameters."""
     learners = {name: make_learner(name, fit.seed) for name in fit.models_cfg["learners"]}
-    cv = cv_splitter(fit.models_cfg["cv_folds"], fit.models_cfg["cv_repeats"], fit.seed, fit.groups)
+    cv = cv_splitter(fit.models_cfg["cv_folds"], fit.models_cfg["cv_repeats"], fit.seed,
+                     fit.groups)
     t1 = time.perf_counter()
     cv_table, _ = tune_learners(selection, learners, fit.X_tr, fit.y, cv, n_jobs=n_jobs)
     logger.info("%s: tuning took %.1f s", fit.level.name, time.perf_counter() - t1)

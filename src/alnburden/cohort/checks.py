@@ -3,11 +3,11 @@
 
 In order: the columns of the manifest as a whole (:func:`column_problems`), each row
 against the row schema (:func:`row_problems`), duplicate ids (:func:`duplicate_id_problems`),
-hand-typed labels against the columns the level rules read (:func:`label_problems`) and
+hand-typed labels against the columns the level rules read (:func:`label_problems`),
 each row's image and mask on disk (:func:`file_problems`), and the columns of a user-given
-or grouped split (:func:`split_column_problems`, :func:`split_level_problems`). Every step adds what it finds
-to the :class:`~alnburden.cohort.report.ProblemLog` and raises nothing, so that the report
-lists every problem of every row at once.
+or grouped split (:func:`split_column_problems`, :func:`split_level_problems`). Every step
+adds what it finds to the :class:`~alnburden.cohort.report.ProblemLog` and raises nothing,
+so that the report lists every problem of every row at once.
 """
 
 from __future__ import annotations

@@ -99,8 +99,8 @@ def repeated_splits_table(pred: pd.DataFrame, alpha: float = 0.05) -> pd.DataFra
     pandas.DataFrame
         ``repeats`` (with a test AUC), mean ``n_train`` / ``n_test``, ``mean``, ``sd``, the
         Nadeau-Bengio corrected ``ci_low`` / ``ci_high`` (variance ``(1/J + n_test/n_train)
-        s^2``; the symmetric t interval clipped to the AUC's range [0, 1]), ``min``, ``max``; levels in order of appearance, models by
-        :func:`model_order`.
+        s^2``; the symmetric t interval clipped to the AUC's range [0, 1]), ``min``,
+        ``max``; levels in order of appearance, models by :func:`model_order`.
     """
     aucs = pred if "auc" in pred.columns else repeat_test_aucs(pred)
     rows = []

@@ -46,7 +46,8 @@ def plot_repeated_splits(aucs: pd.DataFrame, table: pd.DataFrame, level: str,
             values = pts.loc[pts["model"] == r["model"], "auc"].dropna().to_numpy()
             color = model_color(r["model"])
             if len(values):
-                ax.boxplot(values, positions=[y], orientation="horizontal", widths=0.5, showfliers=False,
+                ax.boxplot(values, positions=[y], orientation="horizontal", widths=0.5,
+                           showfliers=False,
                            patch_artist=True, boxprops={"facecolor": color, "alpha": 0.25,
                                                         "edgecolor": color},
                            medianprops={"color": color}, whiskerprops={"color": color},

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import run_workflow
-from test_partial_designs import Cell, snakemake, write_cohort
+from test_partial_designs import Cell, dag_rules, snakemake, write_cohort
 
 from alnburden.cohort.split import repeat_seed
 
@@ -86,3 +86,8 @@ def test_grouped_split_with_repeats(tmp_path):
     summary = (results / "summary.md").read_text()
     assert "## Repeated random splits (test AUC)" in summary
     assert "(2 repeats)" in summary
+    # one more repeat refits that repeat only: the study's split and fits are not rerun
+    more = _config(tmp_path, manifest, group="patient", repeats=3)
+    jobs = dag_rules(snakemake(more, work, "-n", "--no-hooks", "results/summary.md", *figures))
+    assert jobs["repeat_split"] == 1 and jobs["repeat_fit_level"] == 2
+    assert not {"validate_cohort", "split_cohort", "fit_level"} & set(jobs)

@@ -60,7 +60,7 @@ rule split_cohort:
     output:
         split=f"{RESULTS}/cohort/split.csv",
     params:
-        split=config["split"],
+        split=split_config(),
         levels=LEVELS,
     log:
         f"{LOGS}/split_cohort.log",

@@ -130,6 +130,12 @@ def clinical_variables():
     return config["clinical"]["variables"]
 
 
+def split_config():
+    """The split keys the split rules read (not split.repeats: turning the repeats on or off
+    must not rerun the study's own split and everything after it)."""
+    return {key: config["split"][key] for key in ("test_fraction", "seed", "column", "group")}
+
+
 def model_config():
     """The config keys a level fit reads (only these: another key's change reruns nothing)."""
     return {key: config[key] for key in ("seed", "selection", "models")}

@@ -24,7 +24,7 @@ if DESIGN.has("repeated_splits"):
         output:
             split=f"{RESULTS}/repeats/r{{repeat}}/split.csv",
         params:
-            split=config["split"],
+            split=split_config(),
             levels=LEVELS,
         log:
             f"{LOGS}/repeats/r{{repeat}}/split.log",

@@ -18,6 +18,7 @@ include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/validation.smk"
 include: "workflow/rules/explain.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/repeats.smk"
 include: "workflow/rules/reporting.smk"
 
 

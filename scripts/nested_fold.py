@@ -28,7 +28,6 @@ rows = fit_outer_fold(
     nested=snakemake.params.nested,
     robustness=snakemake.params.robustness,
     cutoff=snakemake.params.cutoff,
-    groups=snakemake.params.group,
     n_jobs=snakemake.threads,
 )
 write_predictions(rows, snakemake.output[0])

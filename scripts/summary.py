@@ -30,4 +30,6 @@ write_summary(
     extra=internal_validation_summary(read_table(inputs.internal_validation))
     if "internal_validation" in inputs.keys() else (),
     sample_size=read_table(inputs.sample_size) if "sample_size" in inputs.keys() else None,
+    repeated_splits=(read_table(inputs.repeated_splits)
+                     if "repeated_splits" in inputs.keys() else None),
 )

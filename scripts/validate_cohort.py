@@ -24,6 +24,7 @@ try:
         schema=snakemake.input.schema,
         report_path=snakemake.params.report,
         **snakemake.params.validation,
+        **snakemake.params.split_columns,
     )
 except CohortValidationError as err:
     log.error("%s", err)

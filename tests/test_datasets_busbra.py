@@ -14,7 +14,7 @@ from PIL import Image
 from alnburden.cohort.manifest import validate_manifest
 from alnburden.datasets import busbra
 from alnburden.levels import levels_from_config
-from alnburden.cohort.split import stratified_split
+from alnburden.cohort.split import grouped_split, stratified_split
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESET = ROOT / "config" / "presets" / "busbra.yaml"
@@ -64,9 +64,10 @@ def fake(tmp_path: Path) -> Path:
 
 def test_one_row_per_patient_first_image(fake, tmp_path):
     out = tmp_path / "project" / "results" / "busbra" / "manifest.csv"
-    m = busbra.write_busbra_manifest(fake, out)
+    m = busbra.write_busbra_manifest(fake, out, images="first")
     assert list(m.columns) == busbra.MANIFEST_COLUMNS + ["cv5_fold"]
     assert m["patient_id"].tolist() == ["case_0001", "case_0002", "case_0003", "case_0010"]
+    assert m["case"].tolist() == m["patient_id"].tolist()
     assert m["image_id"].tolist() == ["bus_0001-l", "bus_0002-s", "bus_0003-l", "bus_0010-s"]
     assert m["malignant"].tolist() == [1, 0, 0, 1]
     assert m["birads"].tolist() == [5, 3, 2, 4]
@@ -86,10 +87,32 @@ def test_one_row_per_patient_first_image(fake, tmp_path):
     assert sorted(p.name for p in out.parent.iterdir()) == ["manifest.csv"]
 
 
+def test_every_image_by_default_with_its_case(fake, tmp_path):
+    m = busbra.write_busbra_manifest(fake, tmp_path / "m" / "manifest.csv")
+    assert m["patient_id"].tolist() == ["bus_0001-l", "bus_0001-r", "bus_0002-s", "bus_0003-l",
+                                        "bus_0003-r", "bus_0010-s"]
+    assert m["patient_id"].tolist() == m["image_id"].tolist()
+    assert m["case"].tolist() == ["case_0001", "case_0001", "case_0002", "case_0003",
+                                  "case_0003", "case_0010"]
+    assert m["malignant"].tolist() == [1, 1, 0, 0, 0, 1]
+    assert m["cv5_fold"].tolist() == [3, 2, 1, 4, 5, 1]
+
+
+def test_preset_groups_the_split_by_case(fake, tmp_path):
+    cfg = yaml.safe_load(PRESET.read_text())
+    assert cfg["split"]["group"] == "case"
+    out = tmp_path / "results" / "busbra" / "manifest.csv"
+    busbra.write_busbra_manifest(fake, out)
+    cohort = validate_manifest(out, cfg["clinical"]["variables"], levels_from_config(cfg),
+                               **cfg["validation"], split_group=cfg["split"]["group"])
+    split = grouped_split(cohort, "case", 0.5, seed=0, levels=cfg["levels"])
+    assert split.groupby("group")["set"].nunique().eq(1).all()
+
+
 def test_manifest_validates_with_the_preset_and_splits_by_label(fake, tmp_path):
     cfg = yaml.safe_load(PRESET.read_text())
     out = tmp_path / "results" / "busbra" / "manifest.csv"
-    busbra.write_busbra_manifest(fake, out)
+    busbra.write_busbra_manifest(fake, out, images="first")
     levels = levels_from_config(cfg)
     cohort = validate_manifest(out, cfg["clinical"]["variables"], levels,
                                **cfg["validation"])
@@ -104,7 +127,7 @@ def test_example_figure_rows_are_the_label_classes(fake, tmp_path):
 
     cfg = yaml.safe_load(PRESET.read_text())
     out = tmp_path / "results" / "busbra" / "manifest.csv"
-    busbra.write_busbra_manifest(fake, out)
+    busbra.write_busbra_manifest(fake, out, images="first")
     cohort = validate_manifest(out, cfg["clinical"]["variables"], levels_from_config(cfg))
     cohort.to_csv(tmp_path / "cohort.csv", index=False)
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['n_positive_nodes'\].*levels="):
@@ -125,8 +148,10 @@ def test_preset_does_not_use_leaking_columns():
 def test_cli_writes_the_manifest_with_an_assumed_spacing(fake, tmp_path, capsys):
     out = tmp_path / "m" / "manifest.csv"
     busbra.main([str(fake), str(out), "--spacing-mm", "0.08"])
-    assert "4 patients, 2 malignant" in capsys.readouterr().out
+    assert "6 images of 4 patients, 3 malignant" in capsys.readouterr().out
     assert (pd.read_csv(out)["pixel_spacing_mm"] == 0.08).all()
+    busbra.main([str(fake), str(out), "--first-image-only"])
+    assert "4 images of 4 patients, 2 malignant" in capsys.readouterr().out
 
 
 def test_cli_error_exits_with_the_reason(tmp_path, capsys):
@@ -162,11 +187,15 @@ def test_device_codes():
 @pytest.mark.busbra
 @pytest.mark.skipif(not REAL.is_dir(), reason=f"BUS-BRA not found at {REAL}")
 def test_real_busbra(tmp_path):
-    """The real folder: 1,064 patients (342 malignant); the first 30 rows validate."""
+    """The real folder: 1,875 images (607 malignant) of 1,064 patients (342 malignant);
+    the first 30 rows validate."""
     out = tmp_path / "results" / "busbra" / "manifest.csv"
+    first = busbra.busbra_manifest(REAL, out.parent, images="first")
+    assert len(first) == first["patient_id"].nunique() == 1064
+    assert int(first["malignant"].sum()) == 342
     m = busbra.write_busbra_manifest(REAL, out)
-    assert len(m) == m["patient_id"].nunique() == 1064
-    assert int(m["malignant"].sum()) == 342
+    assert len(m) == m["patient_id"].nunique() == 1875 and m["case"].nunique() == 1064
+    assert int(m["malignant"].sum()) == 607
     assert set(m["device"]) == set(busbra.DEVICE_CODES.values())
     assert all((out.parent / p).resolve().is_file() for p in m["image"])
     cfg = yaml.safe_load(PRESET.read_text())

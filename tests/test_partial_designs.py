@@ -194,7 +194,8 @@ def test_study_design_of_every_cell(cell, tmp_path):
 
 
 def test_the_full_design_skips_nothing():
-    design = StudyDesign.from_config(CI_CONFIG)
+    # the full design includes the optional repeated random splits (config split.repeats)
+    design = StudyDesign.from_config({**CI_CONFIG, "split": {**CI_CONFIG["split"], "repeats": 2}})
     assert design.arms == ("radiomics", "clinical", "combined") and design.can_run
     assert not design.skipped_steps() + rg.skipped_tables(design) + fr.skipped_figures(design)
     assert [p for p in PARTS if not design.has(p)] == []

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from alnburden.levels import NODE_COUNT, Level, levels_from_config, rule_columns
+from alnburden.schemas import with_defaults
 
 #: Manifest columns that make a cohort an imaging cohort.
 IMAGE_COLUMNS = ("image", "mask")
@@ -28,7 +29,7 @@ IMAGE_COLUMNS = ("image", "mask")
 KI67 = "ki67"
 #: The parts a table or a figure may need (see :meth:`StudyDesign.has`).
 PARTS = ("images", "clinical", "combined", "ki67", "node_counts", "cascade", "nomogram",
-         "paired_arms", "nested")
+         "paired_arms", "nested", "repeated_splits")
 
 
 def model_arms(has_images: bool, has_clinical: bool) -> tuple[str, ...]:
@@ -57,6 +58,8 @@ class StudyDesign:
     nested_folds, nested_repeats
         Outer folds and repeats of the nested cross-validation (config
         ``internal_validation.nested``); 0 folds when it is switched off.
+    split_repeats
+        Repeated random splits of config ``split.repeats`` (0: none).
     """
 
     levels: tuple[Level, ...]
@@ -65,6 +68,7 @@ class StudyDesign:
     simulated: bool
     nested_folds: int = 0
     nested_repeats: int = 1
+    split_repeats: int = 0
 
     @classmethod
     def from_config(cls, config: dict, manifest_columns: Sequence[str] | None = None
@@ -84,7 +88,8 @@ class StudyDesign:
             has_images=columns is None or set(IMAGE_COLUMNS) <= columns,
             simulated=not config["cohort"].get("manifest"),
             nested_folds=int(nested["folds"]) if nested["enabled"] else 0,
-            nested_repeats=int(nested["repeats"]))
+            nested_repeats=int(nested["repeats"]),
+            split_repeats=int(with_defaults("split", config.get("split"))["repeats"]))
 
     @property
     def level_names(self) -> list[str]:
@@ -161,7 +166,8 @@ class StudyDesign:
                    "combined": self.has_combined, "ki67": self.has_ki67,
                    "node_counts": self.has_node_counts, "cascade": self.has_cascade,
                    "nomogram": self.nomogram_model is not None,
-                   "paired_arms": len(self.arms) >= 2, "nested": self.has_nested}
+                   "paired_arms": len(self.arms) >= 2, "nested": self.has_nested,
+                   "repeated_splits": self.split_repeats > 0}
         if part not in present:
             raise ValueError(f"no design part {part!r}; the parts are {list(PARTS)}")
         return present[part]
@@ -180,6 +186,8 @@ class StudyDesign:
                                   "not a logistic model)" if part == "nomogram" else "")
         if part in ("combined", "paired_arms"):
             return no_images if not self.has_images else no_clinical
+        if part == "repeated_splits":
+            return "config split.repeats is 0"
         if part == "ki67":
             return f"no clinical variable is named {KI67} (config clinical.variables)"
         if part == "nested":

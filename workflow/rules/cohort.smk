@@ -33,6 +33,11 @@ rule validate_cohort:
         variables=clinical_variables(),
         levels=config["levels"],
         validation=config["validation"],
+        # the columns of a user-given (split.column) or grouped (split.group) split
+        split_columns={
+            "split_column": config["split"].get("column"),
+            "split_group": config["split"].get("group"),
+        },
         # Written on success and on failure (not a declared output, so a failed run keeps it).
         report=f"{RESULTS}/cohort/validation_report.csv",
     log:
@@ -55,7 +60,7 @@ rule split_cohort:
     output:
         split=f"{RESULTS}/cohort/split.csv",
     params:
-        split=config["split"],
+        split=split_config(),
         levels=LEVELS,
     log:
         f"{LOGS}/split_cohort.log",

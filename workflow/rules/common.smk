@@ -155,6 +155,12 @@ config["radiomics"]["shards"] = N_SHARDS
 SHARDS = [f"{i:03d}" for i in range(N_SHARDS)]
 
 
+def repeat_fit_level_inputs(wildcards):
+    """A repeat's level fit: the study's inputs with that repeat's split (repeats.smk)."""
+    return {**fit_level_inputs(wildcards),
+            "split": f"{RESULTS}/repeats/r{wildcards.repeat}/split.csv"}
+
+
 def results_root(wildcards, output):
     """The results folder, from a rule's `predictions` output (results/<level>/predictions.csv)."""
     return str(Path(output.predictions).parents[1])
@@ -162,6 +168,12 @@ def results_root(wildcards, output):
 
 def clinical_variables():
     return config["clinical"]["variables"]
+
+
+def split_config():
+    """The split keys the split rules read (not split.repeats: turning the repeats on or off
+    must not rerun the study's own split and everything after it)."""
+    return {key: config["split"][key] for key in ("test_fraction", "seed", "column", "group")}
 
 
 def model_config():
@@ -264,6 +276,8 @@ def summary_inputs(wildcards):
         out["internal_validation"] = f"{RESULTS}/tables/internal_validation.csv"
     if DESIGN.has_combined:  # explain.smk: Riley et al. minimum sample size
         out["sample_size"] = f"{RESULTS}/tables/sample_size.csv"
+    if DESIGN.has("repeated_splits"):
+        out["repeated_splits"] = f"{RESULTS}/tables/repeated_splits.csv"
     return out
 
 

@@ -46,7 +46,6 @@ if DESIGN.has_nested:
             nested=config["internal_validation"]["nested"],
             robustness=config["radiomics"]["robustness"],
             cutoff=config["evaluation"]["cutoff"],
-            group=config["split"].get("group"),
         log:
             f"{LOGS}/nested_fold/{{level}}_{{fold}}.log",
         benchmark:

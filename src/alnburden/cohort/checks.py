@@ -3,10 +3,11 @@
 
 In order: the columns of the manifest as a whole (:func:`column_problems`), each row
 against the row schema (:func:`row_problems`), duplicate ids (:func:`duplicate_id_problems`),
-hand-typed labels against the columns the level rules read (:func:`label_problems`) and
-each row's image and mask on disk (:func:`file_problems`). Every step adds what it finds
-to the :class:`~alnburden.cohort.report.ProblemLog` and raises nothing, so that the report
-lists every problem of every row at once.
+hand-typed labels against the columns the level rules read (:func:`label_problems`),
+each row's image and mask on disk (:func:`file_problems`), and the columns of a user-given
+or grouped split (:func:`split_column_problems`, :func:`split_level_problems`). Every step
+adds what it finds to the :class:`~alnburden.cohort.report.ProblemLog` and raises nothing,
+so that the report lists every problem of every row at once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from alnburden.cohort.config import BASE_COLUMNS
 from alnburden.cohort.files import check_image_pair
 from alnburden.cohort.manifest_file import resolve_path
 from alnburden.cohort.report import ProblemLog
+from alnburden.cohort.split import one_class_sides, set_value
 from alnburden.cohort.values import coerce, describe_error, is_missing, show, to_number
 from alnburden.io.images import is_raster, same_spacing
 from alnburden.levels import NODE_COUNT, Level, nodal_class
@@ -273,3 +275,61 @@ def file_problems(raw: pd.DataFrame, ids: pd.Series, manifest_dir: Path, props: 
         _spacing_problems(row, pid, img_text, spacing_text, res.image_spacing_mm, given,
                           props, problems)
     return n_components
+
+
+# --------------------------------------------------------------------------- split columns
+
+
+def split_column_problems(raw: pd.DataFrame, ids: pd.Series, column: str | None,
+                          group: str | None, problems: ProblemLog) -> None:
+    """The columns named by config ``split.column`` and ``split.group``.
+
+    ``column``: present, every cell ``train`` or ``test`` (case-insensitive,
+    :func:`alnburden.cohort.split.set_value`). ``group``: present, no empty cell, and (with
+    ``column``) each group on one side: every row of a group on both sides is reported.
+    """
+    fix_set = (f"write train or test in {column} (case does not matter), or remove "
+               "split.column from the config for the stratified random split")
+    for col, key in ((column, "split.column"), (group, "split.group")):
+        if col and col not in raw.columns:
+            problems.add(None, "", col, f"column {col} named by config {key} is missing",
+                         f"add a {col} column, or remove {key} from the config")
+    if column and column in raw.columns:
+        for row, text in raw[column].items():
+            if is_missing(text):
+                problems.add(row, ids[row], column, f"{column} is missing (empty cell)", fix_set)
+            elif set_value(text) is None:
+                problems.add(row, ids[row], column, f"{column} is {show(text)}, not train or "
+                             "test", fix_set)
+    if not (group and group in raw.columns):
+        return
+    for row, text in raw[group].items():
+        if is_missing(text):
+            problems.add(row, ids[row], group, f"{group} is missing (empty cell)",
+                         f"fill in {group} (config split.group: the patient each row belongs to)")
+    if column and column in raw.columns:
+        sets = raw[column].map(set_value)
+        known = sets.notna() & ~raw[group].map(is_missing)
+        by_group = sets[known].groupby(raw.loc[known, group])
+        for value, rows in by_group.groups.items():
+            sides = sorted(set(sets[rows]))
+            if len(sides) > 1:
+                where = ", ".join(str(r) for r in rows)
+                for r in rows:
+                    problems.add(r, ids[r], column,
+                                 f"{group} {value} has rows on both sides ({where}: "
+                                 f"{' and '.join(sides)})",
+                                 f"put every row of {group} {value} in train or every row in "
+                                 "test (split.group keeps a group on one side)")
+
+
+def split_level_problems(cohort: pd.DataFrame, levels: list[Level], column: str | None,
+                         problems: ProblemLog) -> None:
+    """A user-given split (config ``split.column``) needs both classes of every level on each
+    side (:func:`alnburden.cohort.split.one_class_sides`); reported without a row number."""
+    if not column or column not in cohort:
+        return
+    for problem in one_class_sides(cohort, cohort[column].map(set_value), levels):
+        problems.add(None, "", column, f"split column {column}: {problem}",
+                     f"move patients between train and test in {column} so that each side "
+                     "has both classes of every level")

@@ -23,7 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from alnburden.cohort.checks import (column_problems, duplicate_id_problems, file_problems,
-                                     label_problems, row_problems)
+                                     label_problems, row_problems, split_column_problems,
+                                     split_level_problems)
 from alnburden.cohort.config import as_levels, check_no_label_leak, check_variables
 from alnburden.cohort.manifest_file import read_manifest
 from alnburden.cohort.report import CohortValidationError, ProblemLog, write_validation_report
@@ -40,7 +41,9 @@ def validate_manifest(manifest_path: str | Path, variables: Sequence[dict],
                       levels: Sequence[Level | dict], min_lesion_pixels: int = 64,
                       allow_border_contact: bool = False, *,
                       schema: str | Path | dict | None = None,
-                      report_path: str | Path | None = None) -> pd.DataFrame:
+                      report_path: str | Path | None = None,
+                      split_column: str | None = None,
+                      split_group: str | None = None) -> pd.DataFrame:
     """Validate a manifest and return the typed cohort.
 
     Parameters
@@ -65,6 +68,11 @@ def validate_manifest(manifest_path: str | Path, variables: Sequence[dict],
         If given, the validation report is written there (CSV + Markdown, whose title says
         how the manifest was read) before returning or raising; an empty report means no
         problem.
+    split_column, split_group
+        Config ``split.column`` and ``split.group`` (None: not used): the column of a
+        user-given split (every cell train or test, case-insensitive; every level with both
+        classes on each side) and the column grouping rows (no empty cell; with
+        ``split_column``, each group on one side).
 
     Returns
     -------
@@ -102,7 +110,8 @@ def validate_manifest(manifest_path: str | Path, variables: Sequence[dict],
     cohort = None
     if raw is not None:
         cohort = _checked_cohort(raw, manifest_path.parent, variables, levels, base, problems,
-                                 min_lesion_pixels, allow_border_contact)
+                                 min_lesion_pixels, allow_border_contact,
+                                 (split_column, split_group))
     _report(problems, manifest_path, None if raw is None else len(raw), source, report_path)
     assert cohort is not None
     _log_valid(cohort, levels, manifest_path, source, time.perf_counter() - t0)
@@ -134,7 +143,9 @@ def _log_valid(cohort: pd.DataFrame, levels: list[Level], manifest_path: Path,
 
 def _checked_cohort(raw: pd.DataFrame, manifest_dir: Path, variables: list[dict],
                     levels: list[Level], base: dict, problems: ProblemLog,
-                    min_lesion_pixels: int, allow_border_contact: bool) -> pd.DataFrame | None:
+                    min_lesion_pixels: int, allow_border_contact: bool,
+                    split_columns: tuple[str | None, str | None] = (None, None)
+                    ) -> pd.DataFrame | None:
     """Run every check of :mod:`alnburden.cohort.checks` in turn; the typed cohort when
     ``problems`` stays empty, else None."""
     label_cols = rule_columns(levels)
@@ -146,6 +157,7 @@ def _checked_cohort(raw: pd.DataFrame, manifest_dir: Path, variables: list[dict]
     rule_ok = row_problems(raw, schema, ids, label_cols, problems)
     duplicate_id_problems(ids, problems)
     label_problems(raw, levels, label_cols, rule_ok, ids, problems)
+    split_column_problems(raw, ids, *split_columns, problems)
     if "n_components" in raw.columns:
         logger.warning("manifest column n_components is replaced by the mask's components")
     n_components = None
@@ -163,4 +175,5 @@ def _checked_cohort(raw: pd.DataFrame, manifest_dir: Path, variables: list[dict]
     cohort = add_level_labels(cohort, levels)
     if n_components is not None:
         cohort["n_components"] = n_components
-    return cohort.reset_index(drop=True)
+    split_level_problems(cohort, levels, split_columns[0], problems)
+    return None if len(problems) else cohort.reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""The BUS-BRA breast-ultrasound dataset as a manifest: one image per patient, malignant vs benign.
+"""The BUS-BRA breast-ultrasound dataset as a manifest (every image, or one per patient), malignant vs benign.
 
 BUS-BRA (Gómez-Flores, Gregorio-Calas and Pereira, "BUS-BRA: a breast ultrasound dataset for
 assessing computer-aided diagnosis systems", Medical Physics, 2024) holds 1,875 grey PNG
@@ -10,13 +10,18 @@ biopsy pathology (benign / malignant), the BI-RADS category and the histology. I
     Masks/mask_0001-l.png        its lesion mask
     5-fold-cv.csv, 10-fold-cv.csv  official patient-level folds (optional here)
 
-This module writes the project's manifest (one row per patient) for a malignant-vs-benign
-study on the real images. Choices, all deterministic:
+This module writes the project's manifest for a malignant-vs-benign study on the real
+images. Choices, all deterministic:
 
-- **one image per patient**: the first image of each ``Case`` in ``ID`` order (``-l``
-  before ``-r``; ``-s`` when the case has a single image), so no patient is in both sets;
-- ``patient_id`` is the ``Case`` number written ``case_0001`` (a text id: an all-digit id
-  would be read back as a number by tools that guess types);
+- **every image** (``images="all"``, the default and the preset's): one row per image,
+  ``patient_id`` is the image ``ID`` (``bus_0001-l``: the manifest's row id) and ``case``
+  the patient; the preset's ``split.group: case`` keeps a patient's images on one side of
+  the split and in one fold of every inner CV;
+- or **one image per patient** (``images="first"``): the first image of each ``Case`` in
+  ``ID`` order (``-l`` before ``-r``; ``-s`` when the case has a single image), and
+  ``patient_id`` is the case;
+- the case is written ``case_0001`` (a text id: an all-digit id would be read back as a
+  number by tools that guess types);
 - ``pixel_spacing_mm`` is ASSUMED (default 0.1 mm): BUS-BRA records none (the images are
   cropped scanner exports). It sets the physical scale of the resampling, of the LoG sigmas
   and of the peritumoral ring, not whether the study runs;
@@ -54,8 +59,11 @@ ASSUMED_SPACING_MM = 0.1
 #: Columns of ``bus_data.csv`` the converter reads.
 REQUIRED_COLUMNS = ("ID", "Case", "Pathology", "BIRADS", "Device")
 #: Manifest columns written, in order (then ``cv5_fold``/``cv10_fold`` when the fold files exist).
-MANIFEST_COLUMNS = ["patient_id", "image_id", "image", "mask", "pixel_spacing_mm", "malignant",
-                    "birads", "device", "device_model", "histology", "side", "n_images"]
+MANIFEST_COLUMNS = ["patient_id", "case", "image_id", "image", "mask", "pixel_spacing_mm",
+                    "malignant", "birads", "device", "device_model", "histology", "side",
+                    "n_images"]
+#: The images a manifest holds: every image, or the first of each case.
+IMAGE_CHOICES = ("all", "first")
 #: The four scanners of BUS-BRA and their short codes (other names get a generic code).
 DEVICE_CODES = {
     "GE Logiq 5 @10-12MHz": "ge_logiq5",
@@ -118,8 +126,8 @@ def _read_bus_data(src: Path) -> pd.DataFrame:
 
 
 def busbra_manifest(src_dir: str | Path, manifest_dir: str | Path,
-                    spacing_mm: float = ASSUMED_SPACING_MM) -> pd.DataFrame:
-    """BUS-BRA as a manifest table, one row (the first image) per patient.
+                    spacing_mm: float = ASSUMED_SPACING_MM, images: str = "all") -> pd.DataFrame:
+    """BUS-BRA as a manifest table: one row per image, or the first image of each patient.
 
     Parameters
     ----------
@@ -129,12 +137,15 @@ def busbra_manifest(src_dir: str | Path, manifest_dir: str | Path,
         Folder the manifest will be written to: ``image``/``mask`` are relative to it.
     spacing_mm
         Assumed pixel size (mm) written to every row; > 0.
+    images
+        ``"all"`` (one row per image, ``patient_id`` the image ID, ``case`` the patient) or
+        ``"first"`` (one row per case, ``patient_id`` = ``case``).
 
     Returns
     -------
     pandas.DataFrame
         :data:`MANIFEST_COLUMNS` (+ ``cv5_fold``, ``cv10_fold`` from the official fold
-        files when present), one row per ``Case`` in case order.
+        files when present), in case then ID order.
 
     Raises
     ------
@@ -142,15 +153,22 @@ def busbra_manifest(src_dir: str | Path, manifest_dir: str | Path,
         ``bus_data.csv`` or a selected image or mask file is missing (all are listed).
     ValueError
         A column of ``bus_data.csv`` is missing, a pathology is neither benign nor
-        malignant, or ``spacing_mm`` is not positive.
+        malignant, ``spacing_mm`` is not positive, or ``images`` is not one of
+        :data:`IMAGE_CHOICES`.
     """
+    if images not in IMAGE_CHOICES:
+        raise ValueError(f"images is {images!r}; use one of {IMAGE_CHOICES}")
     if not spacing_mm > 0:
         raise ValueError(f"spacing_mm is {spacing_mm!r}; give the assumed pixel size in mm as a "
                          "positive number (e.g. 0.1)")
     src = Path(src_dir).resolve()
     data = _read_bus_data(src)
-    first = (data.sort_values(["Case", "ID"], kind="stable")
-             .drop_duplicates("Case", keep="first").reset_index(drop=True))
+    one_per_case = images == "first"
+    first = data.sort_values(["Case", "ID"], kind="stable")
+    if one_per_case:
+        first = first.drop_duplicates("Case", keep="first")
+    first = first.reset_index(drop=True)
+    case = [f"case_{int(c):04d}" for c in first["Case"]]
 
     out_dir = Path(manifest_dir).resolve()
     images = [src / "Images" / f"{i}.png" for i in first["ID"]]
@@ -160,7 +178,8 @@ def busbra_manifest(src_dir: str | Path, manifest_dir: str | Path,
         raise FileNotFoundError(f"{len(absent)} image/mask file(s) of the selected images are "
                                 f"missing, e.g. {absent[:5]}; check the BUS-BRA folder {src}")
     manifest = pd.DataFrame({
-        "patient_id": [f"case_{int(c):04d}" for c in first["Case"]],
+        "patient_id": case if one_per_case else first["ID"].to_numpy(),
+        "case": case,
         "image_id": first["ID"].to_numpy(),
         "image": [_relative(p, out_dir) for p in images],
         "mask": [_relative(p, out_dir) for p in masks],
@@ -184,7 +203,8 @@ def busbra_manifest(src_dir: str | Path, manifest_dir: str | Path,
 
 
 def write_busbra_manifest(src_dir: str | Path, out_manifest: str | Path,
-                          spacing_mm: float = ASSUMED_SPACING_MM) -> pd.DataFrame:
+                          spacing_mm: float = ASSUMED_SPACING_MM,
+                          images: str = "all") -> pd.DataFrame:
     """Write :func:`busbra_manifest` to ``out_manifest`` (CSV; parent folders created).
 
     Returns
@@ -194,7 +214,7 @@ def write_busbra_manifest(src_dir: str | Path, out_manifest: str | Path,
     """
     out = Path(out_manifest)
     out.parent.mkdir(parents=True, exist_ok=True)
-    manifest = busbra_manifest(src_dir, out.parent, spacing_mm)
+    manifest = busbra_manifest(src_dir, out.parent, spacing_mm, images)
     manifest.to_csv(out, index=False, lineterminator="\n")
     return manifest
 
@@ -203,7 +223,8 @@ def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m alnburden.datasets.busbra SRC_DIR OUT_MANIFEST``."""
     parser = argparse.ArgumentParser(
         prog="python -m alnburden.datasets.busbra",
-        description="Write a manifest of BUS-BRA (one image per patient, malignant vs benign). "
+        description="Write a manifest of BUS-BRA (every image, or one per patient; malignant "
+                    "vs benign). "
                     "Images are referenced, not copied; keep the manifest out of git "
                     "(e.g. results/busbra/manifest.csv).")
     parser.add_argument("src", type=Path, help="BUS-BRA folder (bus_data.csv, Images/, Masks/)")
@@ -211,14 +232,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--spacing-mm", type=float, default=ASSUMED_SPACING_MM,
                         help="assumed pixel size in mm (BUS-BRA records none; default "
                              f"{ASSUMED_SPACING_MM})")
+    parser.add_argument("--first-image-only", action="store_true",
+                        help="one row per patient (its first image) instead of every image")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        manifest = write_busbra_manifest(args.src, args.out, args.spacing_mm)
+        manifest = write_busbra_manifest(args.src, args.out, args.spacing_mm,
+                                         "first" if args.first_image_only else "all")
     except (FileNotFoundError, ValueError) as exc:
         parser.exit(2, f"error: {exc}\n")
-    print(f"wrote {args.out}: {len(manifest)} patients, {int(manifest['malignant'].sum())} "
-          f"malignant, assumed pixel spacing {args.spacing_mm:g} mm")
+    print(f"wrote {args.out}: {len(manifest)} images of {manifest['case'].nunique()} patients, "
+          f"{int(manifest['malignant'].sum())} malignant, assumed pixel spacing "
+          f"{args.spacing_mm:g} mm")
 
 
 if __name__ == "__main__":

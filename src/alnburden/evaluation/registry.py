@@ -23,6 +23,7 @@ import pandas as pd
 from alnburden.design import StudyDesign
 from alnburden.evaluation import tables as tb
 from alnburden.evaluation.internal_validation import internal_validation_table
+from alnburden.evaluation.repeats import repeated_splits_table
 from alnburden.io import write_table
 from alnburden.schemas import config_default, with_defaults
 
@@ -94,6 +95,10 @@ class EvaluationTable:
     needs
         Parts of the design the table needs (:data:`alnburden.design.PARTS`; default none:
         every study has it).
+    rule
+        The rule that writes it (default ``evaluation_tables``, from
+        ``results/predictions.csv``; ``repeated_splits`` computes from the repeats'
+        predictions).
     """
 
     name: str
@@ -101,6 +106,7 @@ class EvaluationTable:
     caption: str
     compute: Callable[[pd.DataFrame, TableSettings], pd.DataFrame]
     needs: tuple[str, ...] = ()
+    rule: str = "evaluation_tables"
 
     def applies(self, design: StudyDesign) -> bool:
         """A study of ``design`` has the table (it has every part the table needs)."""
@@ -131,12 +137,17 @@ TABLES: dict[str, EvaluationTable] = {t.name: t for t in (
                     "internal_validation",
                     lambda pred, s: internal_validation_table(pred, s.optimism),
                     needs=("clinical",)),
+    EvaluationTable("repeated_splits", "Repeated random splits: test AUC over the repeats",
+                    "repeated_splits", lambda pred, s: repeated_splits_table(pred),
+                    needs=("repeated_splits",), rule="repeated_splits"),
 )}
 
 
-def table_names(design: StudyDesign) -> list[str]:
-    """Names of the tables a study of ``design`` has, in :data:`TABLES` order."""
-    return [name for name, table in TABLES.items() if table.applies(design)]
+def table_names(design: StudyDesign, rule: str | None = "evaluation_tables") -> list[str]:
+    """Names of the tables a study of ``design`` has, in :data:`TABLES` order: those the
+    rule ``rule`` writes (default ``evaluation_tables``; None: every rule's)."""
+    return [name for name, table in TABLES.items()
+            if table.applies(design) and (rule is None or table.rule == rule)]
 
 
 def skipped_tables(design: StudyDesign) -> list[str]:
@@ -163,7 +174,8 @@ def evaluation_tables(pred: pd.DataFrame, names: Sequence[str] | None = None,
         Predictions table (``results/predictions.csv``).
     names
         Tables to compute, keys of :data:`TABLES` (the rule passes
-        :func:`table_names` of the study's design); default every registered table.
+        :func:`table_names` of the study's design); default every table the
+        ``evaluation_tables`` rule writes (from ``results/predictions.csv``).
     **settings
         Fields of :class:`TableSettings` (``cutoff``, ``ki67_cutoff``, ``dca_grid``,
         ``n_boot``, ``seed``, ``subgroup_models``); the others keep their defaults.
@@ -183,7 +195,9 @@ def evaluation_tables(pred: pd.DataFrame, names: Sequence[str] | None = None,
     if unknown:
         raise ValueError(f"unknown evaluation setting(s) {unknown}; the settings are {fields}")
     config = TableSettings(**settings)
-    entries = [_entry(name) for name in (list(TABLES) if names is None else names)]
+    if names is None:
+        names = [name for name, t in TABLES.items() if t.rule == "evaluation_tables"]
+    entries = [_entry(name) for name in names]
     return {t.name: t.compute(pred, config) for t in entries}
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from alnburden.evaluation import tables as ev
 from alnburden.evaluation.sample_size import sample_size_lines
+from alnburden.evaluation.repeats import repeated_splits_lines
 from alnburden.formatting import fmt_ci, fmt_number, fmt_p
 
 #: The in-silico disclaimer written at the top of every summary of a simulated cohort.
@@ -323,7 +324,8 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                    cascade_metrics: pd.DataFrame | None = None,
                    delong: pd.DataFrame | None = None, cascade_model: str = "combined",
                    skipped: Sequence[str] = (), nested_expected: bool = False,
-                   extra: Sequence[str] = (), sample_size: pd.DataFrame | None = None) -> str:
+                   extra: Sequence[str] = (), sample_size: pd.DataFrame | None = None,
+                   repeated_splits: pd.DataFrame | None = None) -> str:
     """Markdown text of the summary (parameters: see :func:`write_summary`).
 
     Sections, each left out when its table is absent or empty: the comparison with the
@@ -339,6 +341,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
              + _cascade_section(cascade_metrics, cascade_model)
              + list(extra)
              + sample_size_lines(sample_size, level_labels)
+             + repeated_splits_lines(repeated_splits, level_labels)
              + _skipped_section(skipped))
     return "\n".join(parts).rstrip() + "\n"
 
@@ -350,7 +353,8 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                   cascade_metrics: pd.DataFrame | None = None,
                   delong: pd.DataFrame | None = None, cascade_model: str = "combined",
                   skipped: Sequence[str] = (), nested_expected: bool = False,
-                  extra: Sequence[str] = (), sample_size: pd.DataFrame | None = None) -> Path:
+                  extra: Sequence[str] = (), sample_size: pd.DataFrame | None = None,
+                  repeated_splits: pd.DataFrame | None = None) -> Path:
     """Write ``results/summary.md``.
 
     Parameters
@@ -392,6 +396,9 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
     sample_size
         Riley et al. minimum sample sizes
         (:func:`alnburden.evaluation.sample_size.sample_size_table`), summarised when given.
+    repeated_splits
+        ``results/tables/repeated_splits.csv`` (config ``split.repeats`` > 0), or None:
+        :func:`alnburden.evaluation.repeats.repeated_splits_lines`.
 
     Returns
     -------
@@ -403,7 +410,7 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                           cascade_metrics=cascade_metrics, delong=delong,
                           cascade_model=cascade_model, skipped=skipped,
                           nested_expected=nested_expected, extra=extra,
-                          sample_size=sample_size)
+                          sample_size=sample_size, repeated_splits=repeated_splits)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

@@ -27,6 +27,7 @@ from alnburden.figures.feature_maps import plot_feature_maps
 from alnburden.figures.curves import plot_calibration, plot_clinical_impact, plot_dca, plot_roc
 from alnburden.figures.forest import plot_subgroups_forest
 from alnburden.figures.nomogram import draw_nomograms
+from alnburden.figures.repeats import plot_repeated_splits
 from alnburden.figures.selection import plot_lasso_cv, plot_lasso_path
 from alnburden.figures.style import level_title, model_label
 
@@ -174,6 +175,8 @@ FIGURES: dict[str, FigureKind] = {f.name: f for f in (
     FigureKind("shap_bar", "SHAP", "shap_bar", "shap_figures", plot_shap_bar, ("images",)),
     FigureKind("feature_maps", "Feature maps", "feature_maps", "feature_maps",
                plot_feature_maps, ("images",)),
+    FigureKind("repeated_splits", "Repeated random splits", "repeated_splits_figure",
+               "repeated_splits_figure", plot_repeated_splits, ("repeated_splits",)),
 )}
 
 

@@ -70,6 +70,7 @@ from alnburden.levels import NODE_COUNT, Level, nodal_class, parse_rule
 from alnburden.modeling import selection as _selection
 from alnburden.modeling.clinical import (ClinicalSettings, LogisticModel,
                                          select_clinical_predictors, write_clinical_table)
+from alnburden.modeling.folds import cv_splitter, stratified_folds
 from alnburden.modeling.learners import grid_points, learner_grids, make_learner, search_space
 from alnburden.modeling.persistence import (RAD_SCORE_EPS, library_versions, predict_models,
                                             rad_score, save_model, write_model_card)
@@ -338,6 +339,7 @@ class _LevelFit:
     rs_train: np.ndarray | None = None
     X_tr: pd.DataFrame | None = None
     X_te: pd.DataFrame | None = None
+    groups: np.ndarray | None = None
 
     @property
     def sel_dir(self) -> Path:
@@ -377,8 +379,12 @@ def _prepare(cohort: pd.DataFrame, split: pd.DataFrame, level: Level, config: di
             "models.rad_score_folds) - lower the folds or use a larger cohort")
     logger.info("%s: %d train (%d events), %d test (%d events)", level.name, len(train),
                 counts[1], len(test), int(test["y"].sum()))
-    folds = list(StratifiedKFold(int(mcfg["rad_score_folds"]), shuffle=True,
-                                 random_state=seed).split(np.zeros(len(y_tr)), y_tr))
+    groups = None  # split.group: a group's rows stay together in every fold as in the split
+    if "group" in split.columns:
+        by_id = split.assign(patient_id=split["patient_id"].astype(str)).drop_duplicates(
+            "patient_id").set_index("patient_id")["group"]
+        groups = by_id.reindex(train.index).astype(str).to_numpy()
+    folds = stratified_folds(y_tr, int(mcfg["rad_score_folds"]), seed, groups)
     card = {
         "level": {"name": level.name, "population": level.population, "label": level.label,
                   "description": level.description},
@@ -387,7 +393,8 @@ def _prepare(cohort: pd.DataFrame, split: pd.DataFrame, level: Level, config: di
         "seed": seed, "models_config": mcfg,
         "selection_config": with_defaults("selection", config.get("selection")),
         "rad_score": None, "versions": library_versions()}
-    fit = _LevelFit(level, train, test, y_tr, folds, seed, mcfg, out_dir, card)
+    fit = _LevelFit(level, train, test, y_tr, folds, seed, mcfg, out_dir, card,
+                    groups=groups)  # one group per training row, or None (_tune's splitter)
     fit.sel_dir.mkdir(parents=True, exist_ok=True)
     fit.model_dir.mkdir(parents=True, exist_ok=True)
     return fit
@@ -451,7 +458,8 @@ def _tune(fit: _LevelFit, selection: Pipeline, n_jobs: int) -> tuple[pd.DataFram
     """Tune every learner (written to ``learners_cv.csv``); each with its best parameters.
 
     The grids are ``models.grids`` (a learner not given keeps its registry grid), searched
-    whole or, with ``models.search.kind: random``, ``n_iter`` points drawn per learner.
+    whole or, with ``models.search.kind: random``, ``n_iter`` points drawn per learner. The
+    tuning folds keep a ``split.group``'s rows together (:func:`alnburden.modeling.folds.cv_splitter`).
     """
     grids = learner_grids(fit.models_cfg.get("grids"), fit.models_cfg["learners"])
     search = fit.models_cfg.get("search")
@@ -459,9 +467,8 @@ def _tune(fit: _LevelFit, selection: Pipeline, n_jobs: int) -> tuple[pd.DataFram
     for name in fit.models_cfg["learners"]:
         estimator, _ = make_learner(name, fit.seed)
         learners[name] = (estimator, search_space(grids[name], search, fit.seed))
-    cv = RepeatedStratifiedKFold(n_splits=int(fit.models_cfg["cv_folds"]),
-                                 n_repeats=int(fit.models_cfg["cv_repeats"]),
-                                 random_state=fit.seed)
+    cv = cv_splitter(fit.models_cfg["cv_folds"], fit.models_cfg["cv_repeats"], fit.seed,
+                     fit.groups)
     t1 = time.perf_counter()
     cv_table, _ = tune_learners(selection, learners, fit.X_tr, fit.y, cv, n_jobs=n_jobs)
     logger.info("%s: tuning took %.1f s", fit.level.name, time.perf_counter() - t1)

@@ -63,9 +63,9 @@ def outer_folds(y, n_folds: int, n_repeats: int, seed: int,
     """The outer folds: ``n_repeats`` x ``n_folds`` (train_idx, held_idx) pairs, repeat-major.
 
     Repeat ``r`` is a :class:`~sklearn.model_selection.StratifiedKFold` with
-    ``random_state = seed + r`` (with ``groups``: a
-    :class:`~sklearn.model_selection.StratifiedGroupKFold`, so that a group's rows are
-    held out together). Outer fold ``k`` of repeat ``r`` has index ``r * n_folds + k``.
+    ``random_state = seed + r`` (with ``groups``, the ``group`` column that ``split.group``
+    gives ``split.csv``: a :class:`~sklearn.model_selection.StratifiedGroupKFold`, so that a
+    group's rows are held out together). Outer fold ``k`` of repeat ``r`` has index ``r * n_folds + k``.
 
     Raises
     ------
@@ -150,8 +150,8 @@ def fold_cutoffs(inner: pd.DataFrame, cutoff: str | float) -> dict[str, float]:
 def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFrame | None,
                    perturbations: pd.DataFrame | None, level: Level, variables: list[dict],
                    config: dict, fold: int, nested: dict, robustness: dict | None = None,
-                   cutoff: str | float = "youden", groups: str | None = None,
-                   n_jobs: int = 1, scratch: str | Path | None = None) -> pd.DataFrame:
+                   cutoff: str | float = "youden", n_jobs: int = 1,
+                   scratch: str | Path | None = None) -> pd.DataFrame:
     """Fit the whole level on the outer-training folds; predict the held-out fold.
 
     Parameters
@@ -171,8 +171,6 @@ def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
         Config ``radiomics.robustness`` (ICC type and threshold).
     cutoff
         Config ``evaluation.cutoff``: ``"youden"`` or a fixed probability.
-    groups
-        A cohort column whose values are held out together (config ``split.group``).
     scratch
         Folder for the fold fit's own files (models, tables), deleted afterwards; a
         temporary folder by default.
@@ -192,7 +190,7 @@ def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
                          "repeats)")
     data = level_data(cohort, split, level)
     train = data[data["set"] == "train"]
-    grp = train[groups].to_numpy() if groups else None
+    grp = _groups(split, train["patient_id"])
     y = train["y"].to_numpy()
     models_cfg = with_defaults("models", config.get("models"))
     inner = max(int(models_cfg["cv_folds"]), int(models_cfg["rad_score_folds"]))
@@ -211,6 +209,8 @@ def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
     sub_cohort = cohort[pid.isin(set(ids_tr) | set(ids_held))].reset_index(drop=True)
     sub_split = pd.DataFrame({"patient_id": [*ids_tr, *ids_held],
                               "set": ["train"] * len(ids_tr) + ["test"] * len(ids_held)})
+    if grp is not None:  # the fold fit's inner folds keep the groups together too
+        sub_split["group"] = np.r_[grp[tr], grp[held]]
     icc = None
     if features is not None and perturbations is not None:
         icc = outer_icc(perturbations, ids_tr, robustness or {})
@@ -232,6 +232,15 @@ def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
     out["cutoff"] = out["model"].map(cuts)
     out["repeat"], out["fold"], out["learner"] = fold // k_folds, fold % k_folds, learner
     return out[NESTED_COLUMNS].reset_index(drop=True)
+
+
+def _groups(split: pd.DataFrame, patient_ids: pd.Series) -> np.ndarray | None:
+    """The ``group`` of each patient from ``split.csv`` (config ``split.group``), or None."""
+    if "group" not in split.columns:
+        return None
+    by_id = split.assign(patient_id=split["patient_id"].astype(str)).drop_duplicates(
+        "patient_id").set_index("patient_id")["group"]
+    return by_id.reindex(patient_ids.astype(str)).astype(str).to_numpy()
 
 
 def _chosen_learner(path: Path) -> str:

@@ -225,6 +225,48 @@ class RadiomicsExtractor:
             features.update(self._compute_features(im_c, mask_c, name, kwargs))
         return {k: v for k, v in features.items() if not k.startswith("diagnostics_")}
 
+    def grey_levels(self, prepared: PreparedImage, mask: sitk.Image) -> dict[str, int]:
+        """Grey levels of one region after discretisation, per filtered image.
+
+        The count is pyradiomics' ``Ng`` of the texture classes: the highest bin index of the
+        region after ``imageoperations.binImage`` with the image type's own settings
+        (``binWidth`` or ``binCount``), i.e. the number of bins its intensity range spans.
+
+        Parameters
+        ----------
+        prepared
+            From :meth:`prepare` (the filtered images are shared with :meth:`measure`).
+        mask
+            Region mask on the (original) image grid.
+
+        Returns
+        -------
+        dict[str, int]
+            pyradiomics image-type name (``original``, ``log-sigma-1-0-mm-3D``,
+            ``wavelet-HH``...) -> grey levels.
+        """
+        from radiomics import imageoperations
+
+        ex = self.extractor_
+        s = ex.settings.copy()
+        key, region = self._grid(prepared, imageoperations.getMask(mask, **s), s)
+        resampled, filtered = prepared.grids[key]
+        bb, corrected = imageoperations.checkMask(resampled, region, **s)
+        if corrected is not None:
+            region = corrected
+        if filtered is None:
+            filtered = self._filter(resampled, region, s, shared_only=True)
+            prepared.grids[key] = (resampled, filtered)
+        per_region = self._filter(resampled, region, s, shared_only=False)
+        out: dict[str, int] = {}
+        for im, name, kwargs in _ordered(ex.enabledImagetypes, filtered, per_region):
+            im_c, mask_c = imageoperations.cropToTumorMask(im, region, bb, padDistance=0)
+            values = sitk.GetArrayFromImage(im_c)
+            inside = sitk.GetArrayFromImage(mask_c) == s.get("label", 1)
+            binned, _ = imageoperations.binImage(values, inside, **kwargs)
+            out[name] = int(binned[inside].max())
+        return out
+
     @staticmethod
     def _grid(prepared: PreparedImage, label_mask: sitk.Image,
               settings: dict) -> tuple[tuple, sitk.Image]:

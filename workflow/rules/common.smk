@@ -192,6 +192,7 @@ def final_outputs():
         f"{RESULTS}/predictions.csv",
     ]
     if DESIGN.has_images:
-        out += [f"{RESULTS}/features/radiomics.parquet", f"{RESULTS}/features/icc.csv"]
+        out += [f"{RESULTS}/features/radiomics.parquet", f"{RESULTS}/features/icc.csv",
+                f"{RESULTS}/features/discretisation.csv"]
     return out + FIGURE_TARGETS  # figures.smk: every figure of the registry for this design
 

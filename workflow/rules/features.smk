@@ -1,5 +1,16 @@
-# Radiomics stage: sharded pyradiomics extraction (intratumoral + peritumoral rings) and
-# segmentation-robustness ICC on perturbed masks of training patients.
+# Radiomics stage: sharded pyradiomics extraction (intratumoral + peritumoral rings), the
+# grey levels each image type's discretisation gives, and feature robustness: ICC over
+# perturbed images of training patients and/or over a second reader's masks.
+from alnburden.extraction.robustness import check_source, robustness_settings
+
+ROBUSTNESS = config["radiomics"]["robustness"]
+ROBUSTNESS_SOURCE = ROBUSTNESS["source"]
+try:  # a readers' ICC without a second reader is refused before any job
+    check_source(ROBUSTNESS_SOURCE, _HEADER)
+except ValueError as err:
+    raise WorkflowError(str(err)) from None
+USE_PERTURBATION = ROBUSTNESS_SOURCE in ("perturbation", "both")
+USE_READERS = ROBUSTNESS_SOURCE in ("readers", "both")
 
 
 rule extract_shard:
@@ -7,7 +18,8 @@ rule extract_shard:
         cohort=rules.validate_cohort.output.cohort,
         params=config_path(config["radiomics"]["params"]),
     output:
-        f"{RESULTS}/features/shards/{{shard}}.parquet",
+        features=f"{RESULTS}/features/shards/{{shard}}.parquet",
+        grey_levels=f"{RESULTS}/features/shards/{{shard}}.grey_levels.csv",
     params:
         n_shards=N_SHARDS,
         peritumoral_mm=config["radiomics"]["peritumoral_mm"],
@@ -47,19 +59,44 @@ rule merge_features:
         script_path("merge_features.py")
 
 
+rule discretisation:
+    input:
+        grey_levels=expand(f"{RESULTS}/features/shards/{{shard}}.grey_levels.csv", shard=SHARDS),
+        split=rules.split_cohort.output.split,
+    output:
+        table=report(
+            f"{RESULTS}/features/discretisation.csv",
+            caption="../report/discretisation.rst",
+            category="Radiomics",
+        ),
+    log:
+        f"{LOGS}/discretisation.log",
+    benchmark:
+        f"{BENCH}/discretisation.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        script_path("discretisation.py")
+
+
 rule robustness_shard:
     input:
         cohort=rules.validate_cohort.output.cohort,
         split=rules.split_cohort.output.split,
         params=config_path(config["radiomics"]["params"]),
     output:
-        f"{RESULTS}/features/robustness/{{shard}}.parquet",
+        features=f"{RESULTS}/features/robustness/{{shard}}.parquet",
+        perturbations=f"{RESULTS}/features/robustness/{{shard}}.perturbations.csv",
     params:
         n_shards=N_SHARDS,
         peritumoral_mm=config["radiomics"]["peritumoral_mm"],
         components=config["radiomics"]["components"],
         fast_glcm=config["radiomics"]["fast_glcm"],
-        robustness=config["radiomics"]["robustness"],
+        robustness=robustness_settings(ROBUSTNESS),
     log:
         f"{LOGS}/robustness_shard/{{shard}}.log",
     benchmark:
@@ -74,17 +111,75 @@ rule robustness_shard:
         script_path("robustness_shard.py")
 
 
+rule readers_shard:
+    input:
+        cohort=rules.validate_cohort.output.cohort,
+        split=rules.split_cohort.output.split,
+        params=config_path(config["radiomics"]["params"]),
+    output:
+        features=f"{RESULTS}/features/readers/{{shard}}.parquet",
+        dice=f"{RESULTS}/features/readers/{{shard}}.dice.csv",
+    params:
+        n_shards=N_SHARDS,
+        peritumoral_mm=config["radiomics"]["peritumoral_mm"],
+        components=config["radiomics"]["components"],
+        fast_glcm=config["radiomics"]["fast_glcm"],
+    log:
+        f"{LOGS}/readers_shard/{{shard}}.log",
+    benchmark:
+        f"{BENCH}/readers_shard/{{shard}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=30,
+    conda:
+        ENV
+    script:
+        script_path("readers_shard.py")
+
+
+def icc_inputs(wildcards):
+    """The robustness shards the configured source needs."""
+    out = {}
+    if USE_PERTURBATION:
+        out["perturbation"] = expand(f"{RESULTS}/features/robustness/{{shard}}.parquet", shard=SHARDS)
+        out["perturbations"] = expand(
+            f"{RESULTS}/features/robustness/{{shard}}.perturbations.csv", shard=SHARDS
+        )
+    if USE_READERS:
+        out["readers"] = expand(f"{RESULTS}/features/readers/{{shard}}.parquet", shard=SHARDS)
+        out["reader_dice"] = expand(f"{RESULTS}/features/readers/{{shard}}.dice.csv", shard=SHARDS)
+    return out
+
+
+def icc_outputs():
+    """ICC table, and the merged long tables of the source(s) (what a fold's ICC reads)."""
+    out = {
+        "icc": report(f"{RESULTS}/features/icc.csv", caption="../report/icc.rst", category="Radiomics")
+    }
+    if USE_PERTURBATION:
+        out["perturbation"] = f"{RESULTS}/features/robustness_perturbation.parquet"
+        out["perturbations"] = report(
+            f"{RESULTS}/features/perturbations.csv",
+            caption="../report/perturbations.rst",
+            category="Radiomics",
+        )
+    if USE_READERS:
+        out["readers"] = f"{RESULTS}/features/robustness_readers.parquet"
+        out["reader_dice"] = f"{RESULTS}/features/reader_dice.csv"
+    return out
+
+
 rule icc:
     input:
-        expand(f"{RESULTS}/features/robustness/{{shard}}.parquet", shard=SHARDS),
+        unpack(icc_inputs),
     output:
-        icc=report(
-            f"{RESULTS}/features/icc.csv",
-            caption="../report/icc.rst",
-            category="Radiomics",
-        ),
+        **icc_outputs(),
     params:
-        robustness=config["radiomics"]["robustness"],
+        source=ROBUSTNESS_SOURCE,
+        icc=ROBUSTNESS["icc"],
+        keep_on=ROBUSTNESS["keep_on"],
+        threshold=ROBUSTNESS["threshold"],
     log:
         f"{LOGS}/icc.log",
     benchmark:

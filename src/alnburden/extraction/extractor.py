@@ -387,7 +387,7 @@ class RadiomicsExtractor:
     def extract_patient(self, image_path: str | Path, mask_path: str | Path,
                         spacing_mm: float | None = None,
                         extra_masks: Mapping[str, str | Path | sitk.Image] | None = None,
-                        patient_id: str | None = None) -> dict[str, float]:
+                        patient_id: str | None = None, with_grey_levels: bool = False):
         """All features of one patient: lesion, peritumoral rings and any extra region.
 
         Parameters
@@ -401,11 +401,14 @@ class RadiomicsExtractor:
             on the same filtered images and prefixed with their name.
         patient_id
             Used in error messages.
+        with_grey_levels
+            Also return the grey levels of every region and image type (:meth:`grey_levels`).
 
         Returns
         -------
-        dict[str, float]
-            ``<region>_<feature>`` -> value.
+        dict[str, float] or (dict[str, float], list[dict])
+            ``<region>_<feature>`` -> value; with ``with_grey_levels``, also one record
+            ``{region, image_type, grey_levels}`` per region and image type.
 
         Raises
         ------
@@ -425,14 +428,22 @@ class RadiomicsExtractor:
                     regions[name] = extra
                 else:
                     regions[name] = read_mask(extra, image, image_path=image_path)
-            return self.measure_regions(self.prepare(image), regions)
+            prepared = self.prepare(image)
+            features = self.measure_regions(prepared, regions)
+            if not with_grey_levels:
+                return features
+            levels = [{"region": name, "image_type": image_type, "grey_levels": n_levels}
+                      for name, region in regions.items()
+                      for image_type, n_levels in self.grey_levels(prepared, region).items()]
+            return features, levels
         except ExtractionError:
             raise
         except Exception as err:  # noqa: BLE001 - re-raised with the patient's id
             raise ExtractionError(f"patient {pid}: radiomics extraction failed: {err}") from err
 
     def extract_cohort(self, cohort: pd.DataFrame,
-                       progress_logger: logging.Logger | None = None) -> pd.DataFrame:
+                       progress_logger: logging.Logger | None = None,
+                       with_grey_levels: bool = False):
         """Features of every patient of ``cohort`` (serially; shard for parallelism).
 
         Parameters
@@ -443,12 +454,15 @@ class RadiomicsExtractor:
         progress_logger
             Logger receiving one INFO line per patient, e.g. ``"12/73 P0012 0.41 s"``
             (defaults to this module's logger).
+        with_grey_levels
+            Also return the grey levels table (``patient_id, region, image_type,
+            grey_levels``, :meth:`grey_levels`).
 
         Returns
         -------
-        pandas.DataFrame
+        pandas.DataFrame or (pandas.DataFrame, pandas.DataFrame)
             ``patient_id`` then the feature columns, sorted by name; one row per patient in
-            the cohort's order.
+            the cohort's order (and the grey levels table).
 
         Raises
         ------
@@ -457,14 +471,21 @@ class RadiomicsExtractor:
         """
         log = progress_logger or logger
         _require_columns(cohort, ["patient_id", "image", "mask"])
-        rows, n = [], len(cohort)
+        rows, levels, n = [], [], len(cohort)
         for i, row in enumerate(cohort.itertuples(index=False), start=1):
             t0 = time.perf_counter()
             pid = str(row.patient_id)
-            feats = self.extract_patient(row.image, row.mask, row_spacing(row), patient_id=pid)
+            out = self.extract_patient(row.image, row.mask, row_spacing(row), patient_id=pid,
+                                       with_grey_levels=with_grey_levels)
+            feats = out[0] if with_grey_levels else out
+            if with_grey_levels:
+                levels += [{"patient_id": pid, **rec} for rec in out[1]]
             rows.append((pid, feats))
             log.info("%d/%d %s %.2f s", i, n, pid, time.perf_counter() - t0)
-        return features_frame(rows)
+        if not with_grey_levels:
+            return features_frame(rows)
+        return features_frame(rows), pd.DataFrame(
+            levels, columns=["patient_id", "region", "image_type", "grey_levels"])
 
 
 def _require_columns(df: pd.DataFrame, columns: Iterable[str]) -> None:

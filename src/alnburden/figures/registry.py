@@ -25,6 +25,7 @@ from alnburden.figures.cohort_examples import plot_cohort_examples
 from alnburden.figures.curves import plot_calibration, plot_clinical_impact, plot_dca, plot_roc
 from alnburden.figures.forest import plot_subgroups_forest
 from alnburden.figures.nomogram import draw_nomograms
+from alnburden.figures.robustness import plot_icc_distribution
 from alnburden.figures.selection import plot_lasso_cv, plot_lasso_path
 from alnburden.figures.style import level_title, model_label
 
@@ -165,6 +166,8 @@ FIGURES: dict[str, FigureKind] = {f.name: f for f in (
                plot_subgroups_forest, ("ki67",), category="Subgroups"),
     FigureKind("cascade", "Cascade", "cascade", "cascade_figure", plot_cascade, ("cascade",),
                category="Cascade"),
+    FigureKind("icc_distribution", "Feature robustness (ICC)", "icc_distribution", "icc_figure",
+               plot_icc_distribution, ("images",), category="Radiomics"),
 )}
 
 

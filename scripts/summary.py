@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from alnburden.io import read_table, setup_logging
 from alnburden.evaluation.summary import write_summary
+from alnburden.extraction.robustness import features_summary_lines
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake
@@ -25,4 +26,8 @@ write_summary(
     delong=read_table(inputs.delong) if "delong" in inputs.keys() else None,
     cascade_model=snakemake.params.cascade_model,
     skipped=snakemake.params.skipped,
+    features=features_summary_lines(
+        read_table(inputs.icc), read_table(inputs.discretisation),
+        read_table(inputs.perturbations) if "perturbations" in inputs.keys() else None,
+    ) if "icc" in inputs.keys() else (),
 )

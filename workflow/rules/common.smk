@@ -180,6 +180,10 @@ def summary_inputs(wildcards):
         out["subgroups"] = f"{RESULTS}/tables/subgroups.csv"
     if DESIGN.has_cascade:
         out["cascade"] = f"{RESULTS}/tables/cascade_metrics.csv"
+    if DESIGN.has_images:  # features.smk: robustness and discretisation lines
+        out.update(icc=rules.icc.output.icc, discretisation=rules.discretisation.output.table)
+        if "perturbations" in rules.icc.output.keys():
+            out["perturbations"] = rules.icc.output.perturbations
     return out
 
 

@@ -251,7 +251,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                    level_labels: Mapping[str, str] | None = None,
                    cascade_metrics: pd.DataFrame | None = None,
                    delong: pd.DataFrame | None = None, cascade_model: str = "combined",
-                   skipped: Sequence[str] = ()) -> str:
+                   skipped: Sequence[str] = (), features: Sequence[str] = ()) -> str:
     """Markdown text of the summary (parameters: see :func:`write_summary`).
 
     Sections, each left out when its table is absent or empty: the comparison with the
@@ -264,6 +264,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
              + _delong_section(delong, level_labels)
              + _subgroup_section(subgroups, level_labels)
              + _cascade_section(cascade_metrics, cascade_model)
+             + (["## Radiomic features", "", *features, ""] if features else [])
              + _skipped_section(skipped))
     return "\n".join(parts).rstrip() + "\n"
 
@@ -274,7 +275,7 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                   level_labels: Mapping[str, str] | None = None,
                   cascade_metrics: pd.DataFrame | None = None,
                   delong: pd.DataFrame | None = None, cascade_model: str = "combined",
-                  skipped: Sequence[str] = ()) -> Path:
+                  skipped: Sequence[str] = (), features: Sequence[str] = ()) -> Path:
     """Write ``results/summary.md``.
 
     Parameters
@@ -306,6 +307,9 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
         What the study design left out, one ``"skipped: ... because ..."`` sentence each
         (the rule passes the design's, the table registry's and the figure registry's);
         listed in a last section when not empty.
+    features
+        Markdown lines of the radiomic features section (robustness, discretisation:
+        :func:`alnburden.extraction.robustness.features_summary_lines`).
 
     Returns
     -------
@@ -315,7 +319,7 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
     text = render_summary(perf, subgroups, published, simulated=simulated, manifest=manifest,
                           title=title, level_labels=level_labels,
                           cascade_metrics=cascade_metrics, delong=delong,
-                          cascade_model=cascade_model, skipped=skipped)
+                          cascade_model=cascade_model, skipped=skipped, features=features)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

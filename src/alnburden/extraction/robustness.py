@@ -662,20 +662,32 @@ def robustness_icc(inputs: dict, outputs: dict, source: str = "perturbation",
     return table
 
 
-def robustness_summary_lines(icc: pd.DataFrame, perturbations: pd.DataFrame | None = None,
-                             threshold: float | None = None) -> list[str]:
+def robustness_summary_lines(icc: pd.DataFrame,
+                             perturbations: pd.DataFrame | None = None) -> list[str]:
     """Markdown lines of the summary's robustness paragraph: features kept per image type
     and the Dice of the perturbed masks."""
     counts = kept_by_image_type(icc)
     total = counts[counts["image_type"] == "all"].iloc[0]
     per_type = ", ".join(f"{r.image_type} {r.kept}/{r.n_features}"
                          for r in counts.itertuples() if r.image_type != "all")
-    rule = f" (threshold {threshold:g})" if threshold is not None else ""
-    lines = [f"Feature robustness{rule}: {int(total.kept)} of {int(total.n_features)} "
+    lines = [f"Feature robustness: {int(total.kept)} of {int(total.n_features)} "
              f"features kept ({per_type})."]
     if perturbations is not None and len(perturbations):
         q = np.percentile(perturbations["dice"], [5, 50, 95])
         lines.append(f"Perturbed masks: Dice with the original median {q[1]:.3f} (5th-95th "
                      f"percentile {q[0]:.3f}-{q[2]:.3f}) over {len(perturbations)} "
                      "perturbations.")
+    return lines
+
+
+def features_summary_lines(icc: pd.DataFrame, discretisation: pd.DataFrame | None = None,
+                           perturbations: pd.DataFrame | None = None) -> list[str]:
+    """Markdown lines of the summary's radiomic-features section: features kept by the
+    robustness filter per image type, the perturbed masks' Dice and the grey levels per image
+    type (with a warning line for any image type below 16 levels)."""
+    from alnburden.extraction.discretisation import discretisation_summary_lines
+
+    lines = robustness_summary_lines(icc, perturbations)
+    if discretisation is not None and len(discretisation):
+        lines += discretisation_summary_lines(discretisation)
     return lines

@@ -323,3 +323,52 @@ def test_source_readers_without_second_reader_is_refused():
         check_source("readers", None)
     with pytest.raises(ValueError, match="manifest has no mask_reader2.*source: perturbation"):
         check_source("both", ["patient_id", "image", "mask"])
+
+
+def test_icc_rule_glue_with_both_sources(tmp_path):
+    """extract shards of both sources, then robustness_icc: the tables and the long tables."""
+    from alnburden.extraction.robustness import extract_readers_shard, robustness_icc
+
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump(SMALL))
+    rng = np.random.default_rng(6)
+    rows = []
+    for i in range(5):
+        mask = sitk.GetArrayFromImage(disk_mask(radius=11 + 2 * i))
+        second = sitk.GetArrayFromImage(disk_mask(radius=12 + 2 * i))
+        img = np.clip(rng.normal(150, 20, mask.shape) - (40 + 10 * i) * mask, 0, 255)
+        rows.append({"patient_id": f"P{i}", "image": _write(tmp_path / f"i{i}.png", img),
+                     "mask": _write(tmp_path / f"m{i}.png", mask * 255),
+                     "mask_reader2": _write(tmp_path / f"r{i}.png", second * 255) if i != 4 else None,
+                     "pixel_spacing_mm": 0.1})
+    cohort = pd.DataFrame(rows)
+    split = pd.DataFrame({"patient_id": cohort["patient_id"],
+                          "set": ["train", "train", "train", "test", "train"]})
+    inputs = {k: [] for k in ("perturbation", "perturbations", "readers", "reader_dice")}
+    for k in range(2):
+        extract_robustness_shard(cohort, split, k, 2, params, tmp_path / f"p{k}.parquet",
+                                 tmp_path / f"p{k}.csv", peritumoral_mm=(1,), fraction=1.0,
+                                 n_perturbations=2, seed=3)
+        extract_readers_shard(cohort, split, k, 2, params, tmp_path / f"r{k}.parquet",
+                              tmp_path / f"r{k}.csv", peritumoral_mm=(1,))
+        inputs["perturbation"].append(tmp_path / f"p{k}.parquet")
+        inputs["perturbations"].append(tmp_path / f"p{k}.csv")
+        inputs["readers"].append(tmp_path / f"r{k}.parquet")
+        inputs["reader_dice"].append(tmp_path / f"r{k}.csv")
+    out = {"icc": tmp_path / "icc.csv", "perturbation": tmp_path / "pert.parquet",
+           "perturbations": tmp_path / "perturbations.csv", "readers": tmp_path / "readers.parquet",
+           "reader_dice": tmp_path / "reader_dice.csv"}
+    table = robustness_icc(inputs, out, source="both", keep_on="icc", threshold=0.5)
+    assert {"reader_icc", "kept_readers", "kept_perturbation"} <= set(table.columns)
+    assert (table["kept"] == table["kept_readers"] & table["kept_perturbation"]).all()
+    written = pd.read_csv(out["icc"])
+    assert list(written["feature"]) == list(table["feature"])
+    # readers: training patients with a second mask only (P3 is a test patient, P4 has none)
+    assert sorted(pd.read_csv(out["reader_dice"])["patient_id"]) == ["P0", "P1", "P2"]
+    assert table["reader_n_patients"].iloc[0] == 3 and table["n_patients"].iloc[0] == 4
+    perturbations = pd.read_csv(out["perturbations"])
+    assert len(perturbations) == 8 and perturbations["dice"].between(0, 1).all()
+    long_df = merge_shards([out["perturbation"]])
+    # a fold's ICC from the long table: a pure function of the patients it is given
+    fold = icc_table(long_df[long_df["patient_id"].isin(["P0", "P1", "P2"])])
+    assert fold["n_patients"].iloc[0] == 3

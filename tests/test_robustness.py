@@ -372,3 +372,18 @@ def test_icc_rule_glue_with_both_sources(tmp_path):
     # a fold's ICC from the long table: a pure function of the patients it is given
     fold = icc_table(long_df[long_df["patient_id"].isin(["P0", "P1", "P2"])])
     assert fold["n_patients"].iloc[0] == 3
+
+
+@pytest.mark.workflow
+def test_workflow_refuses_readers_source_without_second_reader(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(root / "Snakefile"),
+           "--configfile", str(root / "tests/data/ci_config.yaml"), "-n",
+           "--config", "radiomics={'robustness': {'source': 'readers'}}"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "in-silico cohort has no mask_reader2 column" in proc.stdout + proc.stderr
+    assert not (tmp_path / "results").exists()

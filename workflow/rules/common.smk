@@ -12,6 +12,7 @@ from alnburden.cohort.manifest_file import manifest_header
 from alnburden.design import StudyDesign
 from alnburden.evaluation.registry import TABLES, skipped_tables, table_names
 from alnburden.figures.registry import skipped_figures
+from alnburden.extraction.robustness import check_source, robustness_settings
 from alnburden.extraction.shards import n_shards_for
 from alnburden.simulate import EffectSizes
 
@@ -200,3 +201,45 @@ def final_outputs():
                 f"{RESULTS}/features/discretisation.csv"]
     return out + FIGURE_TARGETS  # figures.smk: every figure of the registry for this design
 
+
+# Feature robustness (features.smk): the source of the ICC filter and the icc rule's files.
+ROBUSTNESS = config["radiomics"]["robustness"]
+ROBUSTNESS_SOURCE = ROBUSTNESS["source"]
+try:  # a readers' ICC without a second reader is refused before any job
+    check_source(ROBUSTNESS_SOURCE, _HEADER)
+except ValueError as err:
+    raise WorkflowError(str(err)) from None
+USE_PERTURBATION = ROBUSTNESS_SOURCE in ("perturbation", "both")
+USE_READERS = ROBUSTNESS_SOURCE in ("readers", "both")
+
+
+def icc_inputs(wildcards):
+    """The robustness shards the configured source needs."""
+    out = {}
+    if USE_PERTURBATION:
+        out["perturbation"] = expand(f"{RESULTS}/features/robustness/{{shard}}.parquet", shard=SHARDS)
+        out["perturbations"] = expand(
+            f"{RESULTS}/features/robustness/{{shard}}.perturbations.csv", shard=SHARDS
+        )
+    if USE_READERS:
+        out["readers"] = expand(f"{RESULTS}/features/readers/{{shard}}.parquet", shard=SHARDS)
+        out["reader_dice"] = expand(f"{RESULTS}/features/readers/{{shard}}.dice.csv", shard=SHARDS)
+    return out
+
+
+def icc_outputs():
+    """ICC table, and the merged long tables of the source(s) (what a fold's ICC reads)."""
+    out = {
+        "icc": report(f"{RESULTS}/features/icc.csv", caption="../report/icc.rst", category="Radiomics")
+    }
+    if USE_PERTURBATION:
+        out["perturbation"] = f"{RESULTS}/features/robustness_perturbation.parquet"
+        out["perturbations"] = report(
+            f"{RESULTS}/features/perturbations.csv",
+            caption="../report/perturbations.rst",
+            category="Radiomics",
+        )
+    if USE_READERS:
+        out["readers"] = f"{RESULTS}/features/robustness_readers.parquet"
+        out["reader_dice"] = f"{RESULTS}/features/reader_dice.csv"
+    return out

@@ -1,16 +1,6 @@
 # Radiomics stage: sharded pyradiomics extraction (intratumoral + peritumoral rings), the
 # grey levels each image type's discretisation gives, and feature robustness: ICC over
 # perturbed images of training patients and/or over a second reader's masks.
-from alnburden.extraction.robustness import check_source, robustness_settings
-
-ROBUSTNESS = config["radiomics"]["robustness"]
-ROBUSTNESS_SOURCE = ROBUSTNESS["source"]
-try:  # a readers' ICC without a second reader is refused before any job
-    check_source(ROBUSTNESS_SOURCE, _HEADER)
-except ValueError as err:
-    raise WorkflowError(str(err)) from None
-USE_PERTURBATION = ROBUSTNESS_SOURCE in ("perturbation", "both")
-USE_READERS = ROBUSTNESS_SOURCE in ("readers", "both")
 
 
 rule extract_shard:
@@ -136,38 +126,6 @@ rule readers_shard:
         ENV
     script:
         script_path("readers_shard.py")
-
-
-def icc_inputs(wildcards):
-    """The robustness shards the configured source needs."""
-    out = {}
-    if USE_PERTURBATION:
-        out["perturbation"] = expand(f"{RESULTS}/features/robustness/{{shard}}.parquet", shard=SHARDS)
-        out["perturbations"] = expand(
-            f"{RESULTS}/features/robustness/{{shard}}.perturbations.csv", shard=SHARDS
-        )
-    if USE_READERS:
-        out["readers"] = expand(f"{RESULTS}/features/readers/{{shard}}.parquet", shard=SHARDS)
-        out["reader_dice"] = expand(f"{RESULTS}/features/readers/{{shard}}.dice.csv", shard=SHARDS)
-    return out
-
-
-def icc_outputs():
-    """ICC table, and the merged long tables of the source(s) (what a fold's ICC reads)."""
-    out = {
-        "icc": report(f"{RESULTS}/features/icc.csv", caption="../report/icc.rst", category="Radiomics")
-    }
-    if USE_PERTURBATION:
-        out["perturbation"] = f"{RESULTS}/features/robustness_perturbation.parquet"
-        out["perturbations"] = report(
-            f"{RESULTS}/features/perturbations.csv",
-            caption="../report/perturbations.rst",
-            category="Radiomics",
-        )
-    if USE_READERS:
-        out["readers"] = f"{RESULTS}/features/robustness_readers.parquet"
-        out["reader_dice"] = f"{RESULTS}/features/reader_dice.csv"
-    return out
 
 
 rule icc:

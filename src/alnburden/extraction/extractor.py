@@ -138,6 +138,7 @@ class RadiomicsExtractor:
         """The validated ``radiomics.featureextractor.RadiomicsFeatureExtractor``."""
         ex = self.__dict__.get("_extractor")
         if ex is None:
+            single_threaded_itk()
             ex = build_pyradiomics_extractor(self.params_path)
             self.__dict__["_extractor"] = ex
         return ex
@@ -529,6 +530,22 @@ def _ordered(enabled: Mapping, shared: Mapping[str, list], per_region: Mapping[s
     """Filtered images in the image-type order of the params file (as ``execute``)."""
     for image_type in enabled:
         yield from shared.get(image_type, per_region.get(image_type, []))
+
+
+def single_threaded_itk() -> None:
+    """Run every (Simple)ITK filter of this process on one thread.
+
+    ITK's multi-threaded reductions sum per thread, then over threads: the whole-image mean
+    and SD of pyradiomics' ``normalizeImage`` (``sitk.Normalize``) of an image with
+    non-integer grey levels then change in the last bits with the number of threads, and so
+    does every feature. ITK's default thread count is the machine's cores, so features
+    would depend on the machine (measured: perturbed in-silico images gave different bytes
+    with 1, 3 and 8 ITK threads). Every extraction job of the workflow runs on one core
+    anyway (``threads: 1``), so one ITK thread costs nothing and makes the features the same
+    on any machine.
+    """
+    if sitk.ProcessObject.GetGlobalDefaultNumberOfThreads() != 1:
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
 
 
 def build_pyradiomics_extractor(params_path: str | Path):

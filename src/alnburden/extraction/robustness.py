@@ -23,6 +23,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -337,9 +338,9 @@ def icc_from_array(x: np.ndarray, icc: str = "ICC2",
         elif icc == "ICC2":
             point = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
             fj = msc / mse
-            a = point
-            vn = df_e * (k * a * fj + n * (1 + (k - 1) * a) - k * a) ** 2
-            vd = df_r * k**2 * a**2 * fj**2 + (n * (1 + (k - 1) * a) - k * a) ** 2
+            r = point
+            vn = df_e * (k * r * fj + n * (1 + (k - 1) * r) - k * r) ** 2
+            vd = df_r * k**2 * r**2 * fj**2 + (n * (1 + (k - 1) * r) - k * r) ** 2
             v = vn / vd
             f_up = stats.f.ppf(1 - alpha / 2, df_r, v)
             f_low = stats.f.ppf(1 - alpha / 2, v, df_r)
@@ -347,7 +348,7 @@ def icc_from_array(x: np.ndarray, icc: str = "ICC2",
             high = n * (f_low * msr - mse) / (k * msc + (k * n - k - n) * mse + n * f_low * msr)
         else:
             raise ValueError(f"icc={icc!r} is unknown; use one of {sorted(ICC_FORMS)}")
-    point, low, high = (np.asarray(a, dtype=float).copy() for a in (point, low, high))
+    point, low, high = (np.array(v, dtype=float) for v in (point, low, high))
     agree = exact & (np.abs(point - 1) < 1e-9)
     point[agree], low[agree], high[agree] = 1.0, 1.0, 1.0
     point[constant], low[constant], high[constant] = np.nan, np.nan, np.nan
@@ -496,7 +497,7 @@ def check_source(source: str, manifest_columns: Sequence[str] | None) -> None:
                          "radiomics.robustness.source: perturbation")
 
 
-def _icc_patients(cohort: pd.DataFrame, split: pd.DataFrame) -> pd.Series:
+def _training_ids(split: pd.DataFrame) -> pd.Series:
     return split.loc[split["set"] == "train", "patient_id"].astype(str)
 
 
@@ -539,7 +540,7 @@ def extract_robustness_shard(cohort: pd.DataFrame, split: pd.DataFrame, shard: i
         The sidecar JSON path.
     """
     settings = PerturbationSettings(**(perturbation or {}))
-    chosen = set(select_patients(_icc_patients(cohort, split), fraction, seed))
+    chosen = set(select_patients(_training_ids(split), fraction, seed))
     rows = shard_rows(cohort[cohort["patient_id"].astype(str).isin(chosen)], shard, n_shards)
     extractor = RadiomicsExtractor(params_path, peritumoral_mm=peritumoral_mm,
                                    components=components, fast_glcm=fast_glcm)
@@ -550,7 +551,7 @@ def extract_robustness_shard(cohort: pd.DataFrame, split: pd.DataFrame, shard: i
     records.reindex(columns=PERTURBATION_COLUMNS).to_csv(
         perturbations_path, index=False, float_format="%.6g", lineterminator="\n")
     return write_features(long_df, out_path, {**extractor.feature_metadata(),
-                                              "perturbation": settings.__dict__,
+                                              "perturbation": asdict(settings),
                                               "n_perturbations": int(n_perturbations)})
 
 
@@ -568,7 +569,7 @@ def extract_readers_shard(cohort: pd.DataFrame, split: pd.DataFrame, shard: int,
     Path
         The sidecar JSON path.
     """
-    train = set(_icc_patients(cohort, split))
+    train = set(_training_ids(split))
     has = cohort["patient_id"].astype(str).isin(train)
     if "mask_reader2" in cohort.columns:
         has &= cohort["mask_reader2"].notna() & (cohort["mask_reader2"].astype(str) != "")

@@ -358,6 +358,8 @@ def test_icc_rule_glue_with_both_sources(tmp_path):
     out = {"icc": tmp_path / "icc.csv", "perturbation": tmp_path / "pert.parquet",
            "perturbations": tmp_path / "perturbations.csv", "readers": tmp_path / "readers.parquet",
            "reader_dice": tmp_path / "reader_dice.csv"}
+    with pytest.raises(ValueError, match="no feature passes the robustness filter"):
+        robustness_icc(inputs, out, source="both", keep_on="icc", threshold=1.01)
     table = robustness_icc(inputs, out, source="both", keep_on="icc", threshold=0.5)
     assert {"reader_icc", "kept_readers", "kept_perturbation"} <= set(table.columns)
     assert (table["kept"] == table["kept_readers"] & table["kept_perturbation"]).all()

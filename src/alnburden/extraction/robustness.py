@@ -657,6 +657,12 @@ def robustness_icc(inputs: dict, outputs: dict, source: str = "perturbation",
                  "%d)", key, icc, keep_on, threshold, int(tables[key]["kept"].sum()),
                  len(tables[key]), int(old["kept"].sum()))
     table = combine_icc(tables["perturbation"], tables["readers"], source)
+    if not table["kept"].any():
+        n = int(table["n_patients"].iloc[0]) if len(table) else 0
+        raise ValueError(f"no feature passes the robustness filter ({icc}, {keep_on} >= "
+                         f"{threshold}, source {source}, {n} patients); with few patients the "
+                         "CI is wide: raise radiomics.robustness.fraction, or set keep_on: icc "
+                         "or a lower threshold")
     write_table(table, outputs["icc"], title="Feature robustness (ICC)")
     for r in kept_by_image_type(table).itertuples():
         log.info("kept %s: %d of %d", r.image_type, r.kept, r.n_features)

@@ -23,7 +23,8 @@ TARGETS = ["results/summary.md", "results/tables/table1_baseline.csv",
 
 def _config(tmp_path: Path, shards) -> Path:
     cfg = yaml.safe_load((ROOT / "tests/data/ci_config.yaml").read_text())
-    cfg["cohort"]["simulate"]["n_patients"] = 44
+    cfg["cohort"]["simulate"]["n_patients"] = 40  # the fewest that "auto" cuts into 2 shards
+    cfg["levels"] = cfg["levels"][:1]
     cfg["radiomics"]["params"] = str(ROOT / "tests/data/radiomics_fast.yaml")
     cfg["radiomics"]["shards"] = shards
     cfg["models"]["learners"] = ["logistic"]
@@ -58,7 +59,7 @@ def _shards(work: Path) -> int:
 
 
 def test_one_core_and_two_cores_give_identical_files(tmp_path):
-    # 1 core, radiomics.shards auto: 44 patients -> 2 shards (>= 20 patients each);
+    # 1 core, radiomics.shards auto: 40 patients -> 2 shards (>= 20 patients each);
     # 2 cores with 4 shards pinned: another machine shape and another shard count
     _run(_config(tmp_path, "auto"), tmp_path / "one", "--cores", "1")
     _run(_config(tmp_path, 4), tmp_path / "two", "--cores", "2")

@@ -1,4 +1,4 @@
-"""Rule extract_shard: pyradiomics features (intratumoral + peritumoral rings) of one shard."""
+"""Rule extract_shard: pyradiomics features (intratumoral + peritumoral rings) of one shard, and their grey levels."""
 
 from typing import TYPE_CHECKING
 
@@ -16,9 +16,10 @@ extract_shard(
     shard=int(snakemake.wildcards.shard),
     n_shards=snakemake.params.n_shards,
     params_path=snakemake.input.params,
-    out_path=snakemake.output[0],
+    out_path=snakemake.output.features,
     peritumoral_mm=snakemake.params.peritumoral_mm,
     components=snakemake.params.components,
     fast_glcm=snakemake.params.fast_glcm,
     progress_logger=log,
+    grey_levels_path=snakemake.output.grey_levels,
 )

@@ -1,10 +1,9 @@
-"""Rule icc: per-feature ICC across original and perturbed masks; features kept above threshold."""
+"""Rule icc: per-feature ICC over perturbations and/or readers; features kept by the configured rule."""
 
 from typing import TYPE_CHECKING
 
-from alnburden.extraction.shards import merge_shards
-from alnburden.io import setup_logging, write_table
-from alnburden.extraction.robustness import icc_table
+from alnburden.extraction.robustness import robustness_icc
+from alnburden.io import setup_logging
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake
@@ -12,7 +11,12 @@ if TYPE_CHECKING:
     snakemake: Snakemake
 
 log = setup_logging(snakemake.log[0])
-rob = snakemake.params.robustness
-table = icc_table(merge_shards(snakemake.input), icc=rob["icc"], threshold=rob["threshold"])
-write_table(table, snakemake.output.icc, title="Segmentation robustness (ICC)")
-log.info("%d of %d features kept (ICC >= %s)", int(table["kept"].sum()), len(table), rob["threshold"])
+robustness_icc(
+    {key: list(snakemake.input[key]) for key in snakemake.input.keys()},
+    {key: snakemake.output[key] for key in snakemake.output.keys()},
+    source=snakemake.params.source,
+    icc=snakemake.params.icc,
+    keep_on=snakemake.params.keep_on,
+    threshold=snakemake.params.threshold,
+    progress_logger=log,
+)

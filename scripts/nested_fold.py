@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from alnburden.extraction.shards import merge_shards, read_features
+from alnburden.extraction.shards import read_features
 from alnburden.io import read_table, setup_logging
 from alnburden.levels import levels_from_config
 from alnburden.modeling.nested import fit_outer_fold
@@ -20,7 +20,9 @@ rows = fit_outer_fold(
     read_table(snakemake.input.cohort),
     read_table(snakemake.input.split),
     read_features(snakemake.input.features)[0] if has_images else None,
-    merge_shards(snakemake.input.robustness) if has_images else None,
+    {source: read_features(snakemake.input[source])[0]
+     for source in ("perturbation", "readers") if source in snakemake.input.keys()}
+    if has_images else None,
     level,
     snakemake.params.variables,
     snakemake.params.fit,

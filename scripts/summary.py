@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from alnburden.io import read_table, setup_logging
 from alnburden.evaluation.internal_validation import internal_validation_summary
 from alnburden.evaluation.summary import write_summary
+from alnburden.extraction.robustness import features_summary_lines
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake
@@ -32,4 +33,8 @@ write_summary(
     sample_size=read_table(inputs.sample_size) if "sample_size" in inputs.keys() else None,
     repeated_splits=(read_table(inputs.repeated_splits)
                      if "repeated_splits" in inputs.keys() else None),
+    features=features_summary_lines(
+        read_table(inputs.icc), read_table(inputs.discretisation),
+        read_table(inputs.perturbations) if "perturbations" in inputs.keys() else None,
+    ) if "icc" in inputs.keys() else (),
 )

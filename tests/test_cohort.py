@@ -583,3 +583,45 @@ def test_tree_hashes_detects_a_change(tmp_path):
     before = tree_hashes(tmp_path)
     (tmp_path / "a").write_bytes(b"2")
     assert tree_hashes(tmp_path) != before
+
+
+# -- a second reader's masks (mask_reader2) ----------------------------------------------------
+
+
+def _with_reader2(cohort: TinyCohort, patients=(0, 2)) -> None:
+    df = cohort.table()
+    df["mask_reader2"] = ""
+    for i in patients:
+        pid = df.loc[i, "patient_id"]
+        write_png(cohort.root / "masks2" / f"{pid}.png", disk(TinyCohort.shape, (20, 20), 7) * 255)
+        df.loc[i, "mask_reader2"] = f"masks2/{pid}.png"
+    cohort.save(df)
+
+
+def test_mask_reader2_optional_subset_is_accepted(tiny_cohort):
+    _with_reader2(tiny_cohort)
+    out = tiny_cohort.validate()
+    assert out["mask_reader2"].notna().tolist() == [True, False, True, False, False, False]
+    assert Path(out.loc[0, "mask_reader2"]).is_absolute()
+    assert Path(out.loc[0, "mask_reader2"]).is_file()
+
+
+def test_mask_reader2_every_bad_row_named(tiny_cohort):
+    _with_reader2(tiny_cohort, patients=(0, 1, 2))
+    (tiny_cohort.root / "masks2" / "P001.png").unlink()
+    write_png(tiny_cohort.root / "masks2" / "P002.png", disk((40, 30), (20, 15), 7) * 255)
+    write_png(tiny_cohort.root / "masks2" / "P003.png", np.zeros(TinyCohort.shape))
+    err = expect_error(tiny_cohort, r"row 2, patient P001, column mask_reader2: second reader's "
+                                    r"mask file masks2/P001\.png not found")
+    text = str(err)
+    assert re.search(r"row 3, patient P002, column mask_reader2: second reader's mask "
+                     r"masks2/P002\.png is 30x40 pixels but image images/P002\.png is 40x40", text)
+    assert re.search(r"row 4, patient P003, column mask_reader2: second reader's mask "
+                     r"masks2/P003\.png is empty", text)
+    assert len(err.report) == 3
+
+
+def test_mask_reader2_is_not_a_clinical_variable_name(tiny_cohort):
+    tiny_cohort.variables.append({"name": "mask_reader2", "type": "continuous"})
+    with pytest.raises(ValueError, match="mask_reader2"):
+        tiny_cohort.validate()

@@ -323,3 +323,31 @@ def test_row_spacing_is_none_when_missing():
     assert row_spacing(first_row(pixel_spacing_mm=[np.nan])) is None
     assert row_spacing(first_row(pixel_spacing_mm=pd.array([None], dtype="Float64"))) is None
     assert row_spacing(first_row(image=["x.png"])) is None  # no spacing column at all
+
+
+def test_features_of_a_float_image_do_not_depend_on_itk_threads(tmp_path):
+    """ITK's threaded sums (the normalisation's mean and SD) depend on the thread count for
+    non-integer images; the extractor runs ITK on one thread, so the machine's cores do not
+    change the features."""
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(0)
+    rr, cc = np.mgrid[:120, :120]
+    lesion = ((rr - 60) ** 2 + (cc - 60) ** 2 <= 30**2).astype(np.uint8)
+    image = (rng.normal(100, 15, lesion.shape) - 40 * lesion).astype(np.float32)  # not integers
+    for arr, name in ((image, "i.nrrd"), (lesion, "m.nrrd")):
+        img = sitk.GetImageFromArray(arr)
+        img.SetSpacing((0.15, 0.15))
+        sitk.WriteImage(img, str(tmp_path / name))
+    params = Path(__file__).resolve().parents[1] / "config" / "radiomics.yaml"
+    code = ("import sys, json, SimpleITK as sitk\n"
+            "sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(int(sys.argv[1]))\n"
+            "from alnburden.extraction.extractor import RadiomicsExtractor\n"
+            f"ex = RadiomicsExtractor({str(params)!r}, peritumoral_mm=(3,))\n"
+            f"f = ex.extract_patient({str(tmp_path / 'i.nrrd')!r}, {str(tmp_path / 'm.nrrd')!r})\n"
+            "assert sitk.ProcessObject.GetGlobalDefaultNumberOfThreads() == 1\n"
+            "print(json.dumps([float(f[k]).hex() for k in sorted(f)]))\n")
+    out = [subprocess.run([sys.executable, "-c", code, str(n)], capture_output=True, text=True,
+                          check=True).stdout for n in (1, 3, 8)]
+    assert out[0] == out[1] == out[2] and len(out[0]) > 100

@@ -71,7 +71,8 @@ def test_fold_fit_never_sees_its_held_out_patients_nor_the_test_set(monkeypatch)
     monkeypatch.setattr(level_fit._selection, "build_selection", spied_selection)
     monkeypatch.setattr(nested_mod, "outer_icc", spied_icc)
     SEEN.clear()
-    rows = fit_outer_fold(cohort, split, features, long, LEVEL1, VARIABLES, CONFIG, fold=1,
+    rows = fit_outer_fold(cohort, split, features, {"perturbation": long}, LEVEL1, VARIABLES,
+                          CONFIG, fold=1,
                           nested=NESTED, robustness={"icc": "ICC2", "threshold": 0.5})
     held = set(rows["patient_id"])
     test = set(split.loc[split["set"] == "test", "patient_id"])

@@ -45,7 +45,7 @@ OTHER_LEVELS = [{"name": "level1", "population": "all", "label": "malignant == 1
 #: Rules of every design (the figures' rules and the radiomics stage come on top).
 BASE_RULES = {"validate_cohort", "split_cohort", "table1", "fit_level", "merge_predictions",
               "evaluation_tables", "level_figures", "summary", "all"}
-IMAGE_RULES = {"extract_shard", "merge_features", "robustness_shard", "icc"}
+IMAGE_RULES = {"extract_shard", "merge_features", "discretisation", "robustness_shard", "icc"}
 
 
 @dataclass(frozen=True)

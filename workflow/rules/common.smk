@@ -12,6 +12,7 @@ from alnburden.cohort.manifest_file import manifest_header
 from alnburden.design import StudyDesign
 from alnburden.evaluation.registry import TABLES, skipped_tables, table_names
 from alnburden.figures.registry import skipped_figures
+from alnburden.extraction.robustness import check_source, robustness_settings
 from alnburden.extraction.shards import n_shards_for
 from alnburden.modeling.clinical import coding_of
 from alnburden.modeling.learners import learner_grids
@@ -202,13 +203,13 @@ NESTED_FOLDS = DESIGN.nested_fold_ids
 
 
 def nested_fold_inputs(wildcards):
-    """A level fit's inputs, with the robustness shards in place of the ICC table (each
-    outer fold recomputes the ICC on its own training patients)."""
+    """A level fit's inputs, with the robustness stage's merged long tables in place of the
+    ICC table (each outer fold recomputes the ICC on its own training patients)."""
     out = fit_level_inputs(wildcards)
     if DESIGN.has_images:
         out.pop("icc")
-        out["robustness"] = expand(f"{RESULTS}/features/robustness/{{shard}}.parquet",
-                                   shard=SHARDS)
+        out.update({source: rules.icc.output[source] for source in ("perturbation", "readers")
+                    if source in rules.icc.output.keys()})
     return out
 
 
@@ -278,6 +279,10 @@ def summary_inputs(wildcards):
         out["sample_size"] = f"{RESULTS}/tables/sample_size.csv"
     if DESIGN.has("repeated_splits"):
         out["repeated_splits"] = f"{RESULTS}/tables/repeated_splits.csv"
+    if DESIGN.has_images:  # features.smk: robustness and discretisation lines
+        out.update(icc=rules.icc.output.icc, discretisation=rules.discretisation.output.table)
+        if "perturbations" in rules.icc.output.keys():
+            out["perturbations"] = rules.icc.output.perturbations
     return out
 
 
@@ -290,7 +295,8 @@ def final_outputs():
         f"{RESULTS}/predictions.csv",
     ]
     if DESIGN.has_images:
-        out += [f"{RESULTS}/features/radiomics.parquet", f"{RESULTS}/features/icc.csv"]
+        out += [f"{RESULTS}/features/radiomics.parquet", f"{RESULTS}/features/icc.csv",
+                f"{RESULTS}/features/discretisation.csv"]
     out += REPORTING_TARGETS  # reporting.smk: checklists and risk calculators
     return out + FIGURE_TARGETS  # figures.smk: every figure of the registry for this design
 
@@ -318,3 +324,46 @@ def checklist_inputs(wildcards):
     """The files the checklist fillers read, by role (only those this design has)."""
     params = config_path(config["radiomics"]["params"]) if DESIGN.has_images else None
     return checklist_files(DESIGN, table_names(DESIGN), params, RESULTS, produced)
+
+
+# Feature robustness (features.smk): the source of the ICC filter and the icc rule's files.
+ROBUSTNESS = config["radiomics"]["robustness"]
+ROBUSTNESS_SOURCE = ROBUSTNESS["source"]
+try:  # a readers' ICC without a second reader is refused before any job
+    check_source(ROBUSTNESS_SOURCE, _HEADER)
+except ValueError as err:
+    raise WorkflowError(str(err)) from None
+USE_PERTURBATION = ROBUSTNESS_SOURCE in ("perturbation", "both")
+USE_READERS = ROBUSTNESS_SOURCE in ("readers", "both")
+
+
+def icc_inputs(wildcards):
+    """The robustness shards the configured source needs."""
+    out = {}
+    if USE_PERTURBATION:
+        out["perturbation"] = expand(f"{RESULTS}/features/robustness/{{shard}}.parquet", shard=SHARDS)
+        out["perturbations"] = expand(
+            f"{RESULTS}/features/robustness/{{shard}}.perturbations.csv", shard=SHARDS
+        )
+    if USE_READERS:
+        out["readers"] = expand(f"{RESULTS}/features/readers/{{shard}}.parquet", shard=SHARDS)
+        out["reader_dice"] = expand(f"{RESULTS}/features/readers/{{shard}}.dice.csv", shard=SHARDS)
+    return out
+
+
+def icc_outputs():
+    """ICC table, and the merged long tables of the source(s) (what a fold's ICC reads)."""
+    out = {
+        "icc": report(f"{RESULTS}/features/icc.csv", caption="../report/icc.rst", category="Radiomics")
+    }
+    if USE_PERTURBATION:
+        out["perturbation"] = f"{RESULTS}/features/robustness_perturbation.parquet"
+        out["perturbations"] = report(
+            f"{RESULTS}/features/perturbations.csv",
+            caption="../report/perturbations.rst",
+            category="Radiomics",
+        )
+    if USE_READERS:
+        out["readers"] = f"{RESULTS}/features/robustness_readers.parquet"
+        out["reader_dice"] = f"{RESULTS}/features/reader_dice.csv"
+    return out

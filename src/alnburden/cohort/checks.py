@@ -274,6 +274,9 @@ def file_problems(raw: pd.DataFrame, ids: pd.Series, manifest_dir: Path, props: 
             n_components[row] = res.n_components
         _spacing_problems(row, pid, img_text, spacing_text, res.image_spacing_mm, given,
                           props, problems)
+        if "mask_reader2" in raw.columns and not is_missing(raw.at[row, "mask_reader2"]):
+            _second_reader_problems(row, pid, manifest_dir, img_text, raw.at[row, "mask_reader2"],
+                                    min_lesion_pixels, allow_border_contact, given, problems)
     return n_components
 
 
@@ -333,3 +336,15 @@ def split_level_problems(cohort: pd.DataFrame, levels: list[Level], column: str 
         problems.add(None, "", column, f"split column {column}: {problem}",
                      f"move patients between train and test in {column} so that each side "
                      "has both classes of every level")
+def _second_reader_problems(row: int, pid: str, manifest_dir: Path, img_text: str,
+                            mask_text: str, min_lesion_pixels: int, allow_border_contact: bool,
+                            spacing_mm: float | None, problems: ProblemLog) -> None:
+    """A second reader's mask (``mask_reader2``) is checked like ``mask`` against the same
+    image; its problems are reported in the ``mask_reader2`` column (the image's own
+    problems were reported with ``mask``)."""
+    res = check_image_pair(resolve_path(manifest_dir, img_text),
+                           resolve_path(manifest_dir, mask_text), img_text, mask_text,
+                           min_lesion_pixels, allow_border_contact, spacing_mm)
+    for p in res.problems:
+        if p.column == "mask":
+            problems.add(row, pid, "mask_reader2", f"second reader's {p.problem}", p.fix)

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from alnburden.levels import Level, levels_from_config, parse_rule
 
 #: Manifest columns with a fixed meaning (clinical variables may not reuse these names).
-BASE_COLUMNS = ("patient_id", "image", "mask", "pixel_spacing_mm", "n_positive_nodes")
+BASE_COLUMNS = ("patient_id", "image", "mask", "pixel_spacing_mm", "n_positive_nodes",
+                "mask_reader2")
 #: Types a clinical variable may have (config ``clinical.variables[].type``).
 VARIABLE_TYPES = ("continuous", "binary", "ordinal", "categorical")
 

@@ -100,7 +100,7 @@ def typed_cohort(raw: pd.DataFrame, variables: list[dict], manifest_dir: Path,
                  drop: set[str]) -> pd.DataFrame:
     """The valid manifest's columns typed (the ``cohort.csv`` contract), ``drop`` left out.
 
-    ``patient_id`` stays text; ``image``/``mask`` become absolute paths; ``pixel_spacing_mm``
+    ``patient_id`` stays text; ``image``/``mask``/``mask_reader2`` become absolute paths; ``pixel_spacing_mm``
     float; ``n_positive_nodes`` int64 (Int64 with missing values); clinical variables by type
     (continuous float, binary and integer-coded ordinal Int64, other levels float or text);
     any other column numeric when every value is a number, else text. Missing tokens -> NA.
@@ -113,7 +113,7 @@ def typed_cohort(raw: pd.DataFrame, variables: list[dict], manifest_dir: Path,
         s = raw[col].where(~raw[col].str.lower().isin(MISSING_TOKENS))
         if col == "patient_id":
             out[col] = s.astype(object)
-        elif col in ("image", "mask"):
+        elif col in ("image", "mask", "mask_reader2"):
             out[col] = s.map(lambda t: str(resolve_path(manifest_dir, t)), na_action="ignore")
         elif col == "pixel_spacing_mm":
             out[col] = pd.to_numeric(s).astype(float)

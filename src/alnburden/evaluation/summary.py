@@ -325,7 +325,8 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                    delong: pd.DataFrame | None = None, cascade_model: str = "combined",
                    skipped: Sequence[str] = (), nested_expected: bool = False,
                    extra: Sequence[str] = (), sample_size: pd.DataFrame | None = None,
-                   repeated_splits: pd.DataFrame | None = None) -> str:
+                   repeated_splits: pd.DataFrame | None = None,
+                   features: Sequence[str] = ()) -> str:
     """Markdown text of the summary (parameters: see :func:`write_summary`).
 
     Sections, each left out when its table is absent or empty: the comparison with the
@@ -339,6 +340,7 @@ def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
              + _delong_section(delong, level_labels)
              + _subgroup_section(subgroups, level_labels)
              + _cascade_section(cascade_metrics, cascade_model)
+             + (["## Radiomic features", "", *features, ""] if features else [])
              + list(extra)
              + sample_size_lines(sample_size, level_labels)
              + repeated_splits_lines(repeated_splits, level_labels)
@@ -354,7 +356,8 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                   delong: pd.DataFrame | None = None, cascade_model: str = "combined",
                   skipped: Sequence[str] = (), nested_expected: bool = False,
                   extra: Sequence[str] = (), sample_size: pd.DataFrame | None = None,
-                  repeated_splits: pd.DataFrame | None = None) -> Path:
+                  repeated_splits: pd.DataFrame | None = None,
+                  features: Sequence[str] = ()) -> Path:
     """Write ``results/summary.md``.
 
     Parameters
@@ -399,6 +402,9 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
     repeated_splits
         ``results/tables/repeated_splits.csv`` (config ``split.repeats`` > 0), or None:
         :func:`alnburden.evaluation.repeats.repeated_splits_lines`.
+    features
+        Markdown lines of the radiomic features section (robustness, discretisation:
+        :func:`alnburden.extraction.robustness.features_summary_lines`).
 
     Returns
     -------
@@ -410,7 +416,8 @@ def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                           cascade_metrics=cascade_metrics, delong=delong,
                           cascade_model=cascade_model, skipped=skipped,
                           nested_expected=nested_expected, extra=extra,
-                          sample_size=sample_size, repeated_splits=repeated_splits)
+                          sample_size=sample_size, repeated_splits=repeated_splits,
+                          features=features)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

@@ -138,6 +138,7 @@ class RadiomicsExtractor:
         """The validated ``radiomics.featureextractor.RadiomicsFeatureExtractor``."""
         ex = self.__dict__.get("_extractor")
         if ex is None:
+            single_threaded_itk()
             ex = build_pyradiomics_extractor(self.params_path)
             self.__dict__["_extractor"] = ex
         return ex
@@ -224,6 +225,48 @@ class RadiomicsExtractor:
             im_c, mask_c = imageoperations.cropToTumorMask(im, region, bb, padDistance=0)
             features.update(self._compute_features(im_c, mask_c, name, kwargs))
         return {k: v for k, v in features.items() if not k.startswith("diagnostics_")}
+
+    def grey_levels(self, prepared: PreparedImage, mask: sitk.Image) -> dict[str, int]:
+        """Grey levels of one region after discretisation, per filtered image.
+
+        The count is pyradiomics' ``Ng`` of the texture classes: the highest bin index of the
+        region after ``imageoperations.binImage`` with the image type's own settings
+        (``binWidth`` or ``binCount``), i.e. the number of bins its intensity range spans.
+
+        Parameters
+        ----------
+        prepared
+            From :meth:`prepare` (the filtered images are shared with :meth:`measure`).
+        mask
+            Region mask on the (original) image grid.
+
+        Returns
+        -------
+        dict[str, int]
+            pyradiomics image-type name (``original``, ``log-sigma-1-0-mm-3D``,
+            ``wavelet-HH``...) -> grey levels.
+        """
+        from radiomics import imageoperations
+
+        ex = self.extractor_
+        s = ex.settings.copy()
+        key, region = self._grid(prepared, imageoperations.getMask(mask, **s), s)
+        resampled, filtered = prepared.grids[key]
+        bb, corrected = imageoperations.checkMask(resampled, region, **s)
+        if corrected is not None:
+            region = corrected
+        if filtered is None:
+            filtered = self._filter(resampled, region, s, shared_only=True)
+            prepared.grids[key] = (resampled, filtered)
+        per_region = self._filter(resampled, region, s, shared_only=False)
+        out: dict[str, int] = {}
+        for im, name, kwargs in _ordered(ex.enabledImagetypes, filtered, per_region):
+            im_c, mask_c = imageoperations.cropToTumorMask(im, region, bb, padDistance=0)
+            values = sitk.GetArrayFromImage(im_c)
+            inside = sitk.GetArrayFromImage(mask_c) == s.get("label", 1)
+            binned, _ = imageoperations.binImage(values, inside, **kwargs)
+            out[name] = int(binned[inside].max())
+        return out
 
     @staticmethod
     def _grid(prepared: PreparedImage, label_mask: sitk.Image,
@@ -345,7 +388,7 @@ class RadiomicsExtractor:
     def extract_patient(self, image_path: str | Path, mask_path: str | Path,
                         spacing_mm: float | None = None,
                         extra_masks: Mapping[str, str | Path | sitk.Image] | None = None,
-                        patient_id: str | None = None) -> dict[str, float]:
+                        patient_id: str | None = None, with_grey_levels: bool = False):
         """All features of one patient: lesion, peritumoral rings and any extra region.
 
         Parameters
@@ -359,11 +402,14 @@ class RadiomicsExtractor:
             on the same filtered images and prefixed with their name.
         patient_id
             Used in error messages.
+        with_grey_levels
+            Also return the grey levels of every region and image type (:meth:`grey_levels`).
 
         Returns
         -------
-        dict[str, float]
-            ``<region>_<feature>`` -> value.
+        dict[str, float] or (dict[str, float], list[dict])
+            ``<region>_<feature>`` -> value; with ``with_grey_levels``, also one record
+            ``{region, image_type, grey_levels}`` per region and image type.
 
         Raises
         ------
@@ -383,14 +429,22 @@ class RadiomicsExtractor:
                     regions[name] = extra
                 else:
                     regions[name] = read_mask(extra, image, image_path=image_path)
-            return self.measure_regions(self.prepare(image), regions)
+            prepared = self.prepare(image)
+            features = self.measure_regions(prepared, regions)
+            if not with_grey_levels:
+                return features
+            levels = [{"region": name, "image_type": image_type, "grey_levels": n_levels}
+                      for name, region in regions.items()
+                      for image_type, n_levels in self.grey_levels(prepared, region).items()]
+            return features, levels
         except ExtractionError:
             raise
         except Exception as err:  # noqa: BLE001 - re-raised with the patient's id
             raise ExtractionError(f"patient {pid}: radiomics extraction failed: {err}") from err
 
     def extract_cohort(self, cohort: pd.DataFrame,
-                       progress_logger: logging.Logger | None = None) -> pd.DataFrame:
+                       progress_logger: logging.Logger | None = None,
+                       with_grey_levels: bool = False):
         """Features of every patient of ``cohort`` (serially; shard for parallelism).
 
         Parameters
@@ -401,12 +455,15 @@ class RadiomicsExtractor:
         progress_logger
             Logger receiving one INFO line per patient, e.g. ``"12/73 P0012 0.41 s"``
             (defaults to this module's logger).
+        with_grey_levels
+            Also return the grey levels table (``patient_id, region, image_type,
+            grey_levels``, :meth:`grey_levels`).
 
         Returns
         -------
-        pandas.DataFrame
+        pandas.DataFrame or (pandas.DataFrame, pandas.DataFrame)
             ``patient_id`` then the feature columns, sorted by name; one row per patient in
-            the cohort's order.
+            the cohort's order (and the grey levels table).
 
         Raises
         ------
@@ -415,14 +472,21 @@ class RadiomicsExtractor:
         """
         log = progress_logger or logger
         _require_columns(cohort, ["patient_id", "image", "mask"])
-        rows, n = [], len(cohort)
+        rows, levels, n = [], [], len(cohort)
         for i, row in enumerate(cohort.itertuples(index=False), start=1):
             t0 = time.perf_counter()
             pid = str(row.patient_id)
-            feats = self.extract_patient(row.image, row.mask, row_spacing(row), patient_id=pid)
+            out = self.extract_patient(row.image, row.mask, row_spacing(row), patient_id=pid,
+                                       with_grey_levels=with_grey_levels)
+            feats = out[0] if with_grey_levels else out
+            if with_grey_levels:
+                levels += [{"patient_id": pid, **rec} for rec in out[1]]
             rows.append((pid, feats))
             log.info("%d/%d %s %.2f s", i, n, pid, time.perf_counter() - t0)
-        return features_frame(rows)
+        if not with_grey_levels:
+            return features_frame(rows)
+        return features_frame(rows), pd.DataFrame(
+            levels, columns=["patient_id", "region", "image_type", "grey_levels"])
 
 
 def _require_columns(df: pd.DataFrame, columns: Iterable[str]) -> None:
@@ -466,6 +530,22 @@ def _ordered(enabled: Mapping, shared: Mapping[str, list], per_region: Mapping[s
     """Filtered images in the image-type order of the params file (as ``execute``)."""
     for image_type in enabled:
         yield from shared.get(image_type, per_region.get(image_type, []))
+
+
+def single_threaded_itk() -> None:
+    """Run every (Simple)ITK filter of this process on one thread.
+
+    ITK's multi-threaded reductions sum per thread, then over threads: the whole-image mean
+    and SD of pyradiomics' ``normalizeImage`` (``sitk.Normalize``) of an image with
+    non-integer grey levels then change in the last bits with the number of threads, and so
+    does every feature. ITK's default thread count is the machine's cores, so features
+    would depend on the machine (measured: perturbed in-silico images gave different bytes
+    with 1, 3 and 8 ITK threads). Every extraction job of the workflow runs on one core
+    anyway (``threads: 1``), so one ITK thread costs nothing and makes the features the same
+    on any machine.
+    """
+    if sitk.ProcessObject.GetGlobalDefaultNumberOfThreads() != 1:
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
 
 
 def build_pyradiomics_extractor(params_path: str | Path):

@@ -152,11 +152,18 @@ def shard_rows(cohort: pd.DataFrame, shard: int, n_shards: int) -> pd.DataFrame:
 def extract_shard(cohort: pd.DataFrame, shard: int, n_shards: int, params_path: str | Path,
                   out_path: str | Path, peritumoral_mm: Sequence[float] = (3,),
                   components: str = "keep_all", progress_logger: logging.Logger | None = None,
-                  fast_glcm: bool = True) -> Path:
-    """Extract the features of one shard of the cohort and write them (parquet + provenance)."""
+                  fast_glcm: bool = True, grey_levels_path: str | Path | None = None) -> Path:
+    """Extract the features of one shard of the cohort and write them (parquet + provenance);
+    with ``grey_levels_path``, also each patient's grey levels per region and image type
+    (CSV: ``patient_id, region, image_type, grey_levels``, read by
+    :func:`alnburden.extraction.discretisation.discretisation_table`)."""
     extractor = RadiomicsExtractor(params_path, peritumoral_mm=peritumoral_mm,
                                    components=components, fast_glcm=fast_glcm)
     rows = shard_rows(cohort, shard, n_shards)
     (progress_logger or logger).info("shard %s/%s: %d patients", shard, n_shards, len(rows))
-    df = extractor.extract_cohort(rows, progress_logger)
+    if grey_levels_path is None:
+        df = extractor.extract_cohort(rows, progress_logger)
+    else:
+        df, levels = extractor.extract_cohort(rows, progress_logger, with_grey_levels=True)
+        levels.to_csv(grey_levels_path, index=False, lineterminator="\n")
     return write_features(df, out_path, extractor.feature_metadata())

@@ -28,6 +28,7 @@ from alnburden.figures.curves import plot_calibration, plot_clinical_impact, plo
 from alnburden.figures.forest import plot_subgroups_forest
 from alnburden.figures.nomogram import draw_nomograms
 from alnburden.figures.repeats import plot_repeated_splits
+from alnburden.figures.robustness import plot_icc_distribution
 from alnburden.figures.selection import plot_lasso_cv, plot_lasso_path
 from alnburden.figures.style import level_title, model_label
 
@@ -177,6 +178,8 @@ FIGURES: dict[str, FigureKind] = {f.name: f for f in (
                plot_feature_maps, ("images",)),
     FigureKind("repeated_splits", "Repeated random splits", "repeated_splits_figure",
                "repeated_splits_figure", plot_repeated_splits, ("repeated_splits",)),
+    FigureKind("icc_distribution", "Feature robustness (ICC)", "icc_distribution", "icc_figure",
+               plot_icc_distribution, ("images",), category="Radiomics"),
 )}
 
 

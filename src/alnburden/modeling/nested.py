@@ -113,20 +113,30 @@ def nested_infeasible(y, folds: list[tuple[np.ndarray, np.ndarray]] | None, n_fo
     return ""
 
 
-def outer_icc(perturbations: pd.DataFrame, patient_ids, robustness: dict) -> pd.DataFrame:
+def outer_icc(perturbations: dict[str, pd.DataFrame], patient_ids,
+              robustness: dict) -> pd.DataFrame:
     """The ICC table of the robustness filter, recomputed on ``patient_ids`` only.
 
-    ``perturbations`` is the long table of the robustness stage (one row per patient x
-    rater); the patients outside ``patient_ids`` (the held-out fold) are dropped before
-    any ICC is computed, so the filter never sees them.
+    ``perturbations`` holds the robustness stage's merged long tables by source
+    (``perturbation``: original and perturbed images; ``readers``: the two readers' masks;
+    one row per patient x rater). The patients outside ``patient_ids`` (the held-out fold)
+    are dropped before any ICC is computed, so the filter never sees them; the ICC form,
+    keep rule, threshold and source are the study's (config ``radiomics.robustness``,
+    :func:`alnburden.extraction.robustness.icc_table` and ``combine_icc``).
     """
-    from alnburden.extraction.robustness import icc_table
+    from alnburden.extraction.robustness import combine_icc, icc_table
 
     keep = set(map(str, patient_ids))
-    sub = perturbations[perturbations["patient_id"].astype(str).isin(keep)]
-    logger.info("ICC recomputed on the %d perturbed patient(s) of the outer-training folds",
-                sub["patient_id"].nunique())
-    return icc_table(sub, icc=robustness["icc"], threshold=robustness["threshold"])
+    tables = {"perturbation": None, "readers": None}
+    for source, long_df in perturbations.items():
+        sub = long_df[long_df["patient_id"].astype(str).isin(keep)]
+        logger.info("ICC (%s) recomputed on the %d patient(s) of the outer-training folds",
+                    source, sub["patient_id"].nunique())
+        tables[source] = icc_table(sub, icc=robustness.get("icc", "ICC2"),
+                                   threshold=float(robustness.get("threshold", 0.75)),
+                                   keep_on=robustness.get("keep_on", "ci_low"))
+    return combine_icc(tables["perturbation"], tables["readers"],
+                       robustness.get("source", "perturbation"))
 
 
 def fold_cutoffs(inner: pd.DataFrame, cutoff: str | float) -> dict[str, float]:
@@ -148,7 +158,7 @@ def fold_cutoffs(inner: pd.DataFrame, cutoff: str | float) -> dict[str, float]:
 
 
 def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFrame | None,
-                   perturbations: pd.DataFrame | None, level: Level, variables: list[dict],
+                   perturbations: dict[str, pd.DataFrame] | None, level: Level, variables: list[dict],
                    config: dict, fold: int, nested: dict, robustness: dict | None = None,
                    cutoff: str | float = "youden", n_jobs: int = 1,
                    scratch: str | Path | None = None) -> pd.DataFrame:
@@ -159,8 +169,9 @@ def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
     cohort, split, features, level, variables, config, n_jobs
         As for :func:`~alnburden.modeling.level_fit.fit_level` (the study's own inputs).
     perturbations
-        The robustness stage's long table (patient x rater features), or None without the
-        ICC filter (a cohort without images, or no robustness table).
+        The robustness stage's merged long tables by source (``perturbation``,
+        ``readers``: patient x rater features, :func:`outer_icc`), or None without the ICC
+        filter (a cohort without images).
     fold
         Index of the outer fold, ``repeat * folds + k`` (see :func:`outer_folds`).
     nested
@@ -168,7 +179,7 @@ def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
         ``internal_validation.nested``); ``t`` replaces ``models.cv_repeats`` inside the
         fold fit (None keeps it).
     robustness
-        Config ``radiomics.robustness`` (ICC type and threshold).
+        Config ``radiomics.robustness`` (ICC form, keep rule, threshold, source).
     cutoff
         Config ``evaluation.cutoff``: ``"youden"`` or a fixed probability.
     scratch

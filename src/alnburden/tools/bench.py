@@ -55,7 +55,7 @@ import SimpleITK as sitk
 from alnburden.datasets.busbra import ASSUMED_SPACING_MM
 from alnburden.extraction.extractor import RadiomicsExtractor, params_sha256
 from alnburden.extraction.regions import region_masks
-from alnburden.extraction.robustness import extract_perturbed, patient_rng, perturb_masks
+from alnburden.extraction.robustness import extract_perturbed, patient_rng, perturbed_pairs
 from alnburden.io import write_table
 from alnburden.simulate.image import render_patient
 from alnburden.tools.runs import ROOT, rule_breakdown
@@ -116,9 +116,9 @@ def _init(params: str, peritumoral: tuple, n_perturbations: int) -> None:
 
 
 def _shared_task(row: dict, extractor: str = "shared") -> dict:
-    long = extract_perturbed(_STATE[extractor], row["image"], row["mask"], row["pixel_spacing_mm"],
-                             _STATE["n"], patient_rng(SEED, row["patient_id"]),
-                             patient_id=row["patient_id"])
+    long, _ = extract_perturbed(_STATE[extractor], row["image"], row["mask"],
+                                row["pixel_spacing_mm"], _STATE["n"],
+                                patient_rng(SEED, row["patient_id"]), patient_id=row["patient_id"])
     return long.iloc[0].drop(["patient_id", "rater"]).to_dict()
 
 
@@ -129,11 +129,12 @@ def _shared_stock_task(row: dict) -> dict:
 def _plain_task(row: dict) -> dict:
     ex, extractor = _STATE["plain"], _STATE["shared"]
     image, mask, _ = extractor.load_patient(row["image"], row["mask"], row["pixel_spacing_mm"])
-    masks = [mask] + perturb_masks(mask, _STATE["n"], patient_rng(SEED, row["patient_id"]))
+    pairs = [(image, mask, None)] + perturbed_pairs(image, mask, _STATE["n"],
+                                                    patient_rng(SEED, row["patient_id"]))
     first = {}
-    for rater, m in enumerate(masks):
+    for rater, (im, m, _) in enumerate(pairs):
         for name, region in region_masks(m, _STATE["peritumoral"]).items():
-            out = ex.execute(image, region)
+            out = ex.execute(im, region)
             if rater == 0:
                 first.update({f"{name}_{k}": float(v) for k, v in out.items()
                               if not k.startswith("diagnostics_")})

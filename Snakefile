@@ -16,13 +16,20 @@ include: "workflow/rules/features.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/bundle.smk"
+
+
+if config["external"].get("bundle"):  # an external-validation run (config/external.yaml)
+
+    include: "workflow/rules/external.smk"
 
 
 onsuccess:
-    make_report()
+    if not config["external"].get("bundle"):
+        make_report()
 
 
 rule all:
     default_target: True
     input:
-        final_outputs(),
+        external_outputs() if config["external"].get("bundle") else final_outputs(),

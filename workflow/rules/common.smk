@@ -193,5 +193,6 @@ def final_outputs():
     ]
     if DESIGN.has_images:
         out += [f"{RESULTS}/features/radiomics.parquet", f"{RESULTS}/features/icc.csv"]
+    out.append(f"{RESULTS}/bundle.zip")  # bundle.smk: the frozen models for external validation
     return out + FIGURE_TARGETS  # figures.smk: every figure of the registry for this design
 

@@ -45,7 +45,7 @@ MODEL_LABELS: dict[str, str] = {
 }
 #: Display names of the predictions' sets.
 SET_LABELS: dict[str, str] = {"train": "Training set, apparent", "cv": "Training set, out-of-fold",
-                              "test": "Test set"}
+                              "test": "Test set", "external": "External cohort"}
 
 #: matplotlib rc parameters of every figure (on top of seaborn's ``ticks`` style).
 RC_PARAMS = {

@@ -206,7 +206,7 @@ rule external_figures:
         expand(f"{EXT}/{{{{cohort}}}}/figures/{{kind}}_{{level}}.{{ext}}",
                kind=("roc", "calibration", "dca"), level=EXT_LEVELS, ext=("pdf", "png")),
     params:
-        n_boot=config["evaluation"]["bootstrap"],
+        n_boot=BUNDLE_META["evaluation"].get("bootstrap", 1000),
         seed=config["seed"],
     log:
         f"{LOGS}/external/{{cohort}}/external_figures.log",

@@ -59,7 +59,7 @@ def draw_external_figures(pred: pd.DataFrame, dca: pd.DataFrame,
     """
     test = _as_test(pred)
     for (kind, level), path in paths.items():
-        title = level_title(level, (level_labels or {}).get(level)) + " (external cohort)"
+        title = level_title(level, (level_labels or {}).get(level))
         if kind == "roc":
             roc = ec.roc_curves(test, level, sets=("test",), cutoffs=cutoffs.get(level),
                                 n_boot=n_boot, random_state=random_state)
@@ -108,6 +108,12 @@ def plot_drift(drift: pd.DataFrame, path: str | Path, used: set[str] | None = No
             ax.axvline(x, color="0.4", ls="--", lw=0.8)
         ax.axvline(0, color="black", lw=0.8)
         ax.set_xlabel("Standardized mean difference, external \u2212 training")
+        from matplotlib.patches import Patch
+
+        ax.legend(handles=[Patch(color="#b2182b", label="used by the frozen models"),
+                           Patch(color="#92c5de", label="radiomic feature"),
+                           Patch(color="#4d4d4d", label="clinical variable")],
+                  loc="lower right", fontsize=6, frameon=True)
         ax.set_title(f"Drift from the training cohort (largest |SMD|; * used by the models; "
                      f"dashed: \u00b1{smd_threshold:g})", loc="left", fontsize=8)
         if d.empty:

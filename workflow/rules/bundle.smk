@@ -4,20 +4,6 @@
 # (alnburden.external.bundle; the external run is workflow/rules/external.smk).
 
 
-def bundle_inputs(wildcards):
-    """The cohort, split, performance table and model cards (and the features of an imaging study)."""
-    out = {
-        "cohort": rules.validate_cohort.output.cohort,
-        "split": rules.split_cohort.output.split,
-        "performance": f"{RESULTS}/tables/performance.csv",
-        "cards": expand(f"{RESULTS}/{{level}}/models/model_card.json", level=LEVELS),
-    }
-    if DESIGN.has_images:
-        out.update(features=rules.merge_features.output.parquet, icc=rules.icc.output.icc,
-                   params=config_path(config["radiomics"]["params"]))
-    return out
-
-
 rule bundle:
     input:
         unpack(bundle_inputs),

@@ -126,7 +126,7 @@ def clinical_variables():
 
 def model_config():
     """The config keys a level fit reads (only these: another key's change reruns nothing)."""
-    return {key: config[key] for key in ("seed", "selection", "models")}
+    return {key: config[key] for key in ("seed", "selection", "models", "harmonization")}
 
 
 def level_config(wildcards):

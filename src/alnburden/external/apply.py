@@ -23,6 +23,7 @@ from alnburden.external.contract import check_features
 from alnburden.external.recalibration import recalibration_table
 from alnburden.io import write_table
 from alnburden.levels import levels_from_config
+from alnburden.modeling.harmonization import EXTERNAL_BATCH_PREFIX
 from alnburden.modeling.persistence import predict_models
 from alnburden.modeling.predictions import PREDICTION_COLUMNS, PREDICTION_EXTRA_COLUMNS
 
@@ -97,7 +98,11 @@ def external_predictions(bundle: Bundle, cohort: pd.DataFrame, features: pd.Data
             continue
         ids = rows["patient_id"].astype(str).to_numpy()
         X = None if columns is None else external_feature_matrix(features, ids, columns)
-        probs, rs = predict_models(bundle.models(level.name), rows, X)
+        models = bundle.models(level.name)
+        harm = bundle.meta.get("harmonization") or {}
+        if harm.get("method", "none") != "none" and X is not None:
+            _harmonize_as_new_batches(models, rows[harm["batch"]], ids)
+        probs, rs = predict_models(models, rows, X)
         y = (rows[level.name].astype(float).to_numpy() if labelled
              else np.full(len(rows), np.nan))
         nodal = rows["nodal_class"].to_numpy() if "nodal_class" in rows else np.nan
@@ -112,6 +117,19 @@ def external_predictions(bundle: Bundle, cohort: pd.DataFrame, features: pd.Data
                     ", ".join(sorted(probs)))
     out = pd.concat(parts, ignore_index=True)[[*PREDICTION_COLUMNS, *PREDICTION_EXTRA_COLUMNS]]
     return out.sort_values(["level", "model", "patient_id"], kind="stable").reset_index(drop=True)
+
+
+def _harmonize_as_new_batches(models: dict, batch: pd.Series, ids: np.ndarray) -> None:
+    """Give the frozen ComBat step of every radiomics model the external rows' batch labels,
+    prefixed so that each external batch is estimated from its own features against the
+    training reference (:class:`~alnburden.modeling.harmonization.ComBatHarmonizer`); a
+    parameter change, nothing refitted."""
+    labels = pd.Series([EXTERNAL_BATCH_PREFIX + str(b) for b in batch.to_numpy()], index=ids)
+    for model in models.values():
+        steps = getattr(model, "named_steps", {})
+        sel = steps.get("selection")
+        if sel is not None and "harmonize" in sel.named_steps:
+            sel.named_steps["harmonize"].set_params(batch=labels)
 
 
 def _as_test(pred: pd.DataFrame) -> pd.DataFrame:

@@ -116,6 +116,11 @@ def validate_external_manifest(manifest_path: str | Path, bundle: Bundle,
     if bundle.has_images and not {"image", "mask"} <= set(header):
         problems.append("the bundle's models read radiomic features but the manifest has no "
                         "image/mask columns")
+    harm = bundle.meta.get("harmonization") or {}
+    if harm.get("method", "none") != "none" and harm.get("batch") not in header:
+        problems.append(f"the bundle's models harmonise features by {harm.get('batch')!r} "
+                        f"({harm['method']}) but the manifest has no such column; add each "
+                        "patient's scanner or centre there")
     if problems:
         raise ContractError(f"manifest {manifest_path} breaks the bundle's contract: "
                             + "; ".join(problems))

@@ -329,3 +329,39 @@ def test_recalibration_table_keeps_the_frozen_row():
     assert (frozen["a"], frozen["b"]) == (0.0, 1.0)
     assert frozen["brier"] == pytest.approx(np.mean((p - pred["y_true"]) ** 2))
     assert t["note"].str.contains("external labels").tolist() == [False, True, True]
+
+
+# --------------------------------------------------------------------------- ComBat bundle
+def test_combat_bundle_estimates_the_external_centre_from_its_own_features(tmp_path, tiny):
+    """With ComBat, an external centre's scanner effect (any per-feature offset and positive
+    scale) is removed from its own features: the frozen predictions do not change."""
+    cohort = make_clinical_cohort(150, seed=1)
+    cohort["scanner"] = np.where(np.arange(150) % 2 == 0, "A", "B")
+    split = stratified_split(cohort, 0.3, seed=3)
+    features = synthetic_features(cohort, seed=1)
+    b = (cohort["scanner"] == "B").to_numpy()
+    features.loc[b, "intra_f0"] += 1.5
+    harm = {"method": "combat", "batch": "scanner"}
+    (level,) = levels_from_config({"levels": LEVELS[:1]})
+    pred = fit_level(cohort, split, features, None, level, VARIABLES,
+                     {**CONFIG, "harmonization": harm}, tmp_path)
+    params = tmp_path / "radiomics.yaml"
+    params.write_text("setting: {}\n")
+    write_bundle(tmp_path / "bundle", tmp_path / "bundle.zip", study="combat", levels=LEVELS[:1],
+                 variables=VARIABLES, model_dirs={"level1": tmp_path / "level1/models"},
+                 performance=performance_table(pred), cohort=cohort, split=split,
+                 features=features, feature_meta={}, params_path=params, harmonization=harm)
+    bundle = unpack_bundle(tmp_path / "bundle.zip", tmp_path / "unpacked")
+    assert bundle.meta["harmonization"] == harm
+    new = make_clinical_cohort(60, seed=9).assign(scanner="centre_c")
+    nf = synthetic_features(new, seed=9)
+    cols = [c for c in nf.columns if c != "patient_id"]
+    shifted = nf.copy()
+    shifted[cols] = shifted[cols] * np.linspace(0.5, 3, len(cols)) + np.arange(len(cols))
+    p0 = external_predictions(bundle, new, nf)
+    p1 = external_predictions(bundle, new, shifted)
+    rad = p0["model"] == "radiomics"
+    np.testing.assert_allclose(p1.loc[rad, "p"], p0.loc[rad, "p"], rtol=1e-9, atol=1e-12)
+    # without the batch column the external manifest breaks the contract
+    with pytest.raises(ContractError, match="harmonise features by 'scanner'"):
+        validate_external_manifest(tiny.manifest, bundle)

@@ -365,3 +365,23 @@ def test_combat_bundle_estimates_the_external_centre_from_its_own_features(tmp_p
     # without the batch column the external manifest breaks the contract
     with pytest.raises(ContractError, match="harmonise features by 'scanner'"):
         validate_external_manifest(tiny.manifest, bundle)
+
+
+# --------------------------------------------------------------------------- config
+def test_external_config_validates_and_refuses_unknown_mismatch():
+    import yaml
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    schema = str(ROOT / "workflow/schemas/config.schema.yaml")
+    base = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    ext = yaml.safe_load((ROOT / "config/external.yaml").read_text())
+    config = {**base, **ext}
+    validate(config, schema=schema)
+    assert config["external"]["drift"]["smd_threshold"] == 0.5
+    bad = {**base, "external": {**ext["external"], "allow_mismatch": ["everything"]}}
+    with pytest.raises(WorkflowError, match="everything"):
+        validate(bad, schema=schema)
+    bad = {**base, "harmonization": {"method": "quantile"}}
+    with pytest.raises(WorkflowError, match="quantile"):
+        validate(bad, schema=schema)

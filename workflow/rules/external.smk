@@ -7,7 +7,7 @@ include: "external_common.smk"
 
 rule unpack_bundle:
     input:
-        config_path(EXTERNAL["bundle"]),
+        EXTERNAL["bundle"],
     output:
         directory(f"{EXT}/bundle"),
     log:

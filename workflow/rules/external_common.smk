@@ -10,9 +10,10 @@ if not EXTERNAL.get("cohorts"):
     raise WorkflowError("config external.bundle is set but external.cohorts is empty; name at "
                         "least one cohort: cohorts: [{name: centre_b, manifest: path/to.csv}]")
 try:  # the bundle is read at parse time to plan the run (levels, tables); unpacked by a rule
-    BUNDLE_META = read_bundle_meta(config_path(EXTERNAL["bundle"]))
+    BUNDLE_META = read_bundle_meta(EXTERNAL["bundle"])
 except BundleError as err:
-    raise WorkflowError(f"config external.bundle: {err}") from None
+    raise WorkflowError(f"config external.bundle: {err} (a relative path is relative to the "
+                        f"directory Snakemake runs in, {Path.cwd()})") from None
 EXT_LEVELS = [lv["name"] for lv in BUNDLE_META["levels"]]
 EXT_COHORTS = {c["name"]: c for c in EXTERNAL["cohorts"]}
 EXT_TABLES = external_table_names(BUNDLE_META)

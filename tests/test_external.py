@@ -385,3 +385,23 @@ def test_external_config_validates_and_refuses_unknown_mismatch():
     bad = {**base, "harmonization": {"method": "quantile"}}
     with pytest.raises(WorkflowError, match="quantile"):
         validate(bad, schema=schema)
+
+
+def test_clinical_only_bundle(tmp_path):
+    """A study without images bundles and applies its clinical model alone (no params file)."""
+    cohort = make_clinical_cohort(120, seed=3)
+    split = stratified_split(cohort, 0.3, seed=3)
+    (level,) = levels_from_config({"levels": LEVELS[:1]})
+    pred = fit_level(cohort, split, None, None, level, VARIABLES, CONFIG, tmp_path)
+    write_bundle(tmp_path / "bundle", tmp_path / "bundle.zip", study="clinical", levels=LEVELS[:1],
+                 variables=VARIABLES, model_dirs={"level1": tmp_path / "level1/models"},
+                 performance=performance_table(pred), cohort=cohort, split=split)
+    bundle = unpack_bundle(tmp_path / "bundle.zip", tmp_path / "unpacked")
+    assert not bundle.has_images and not (bundle.root / "radiomics.yaml").exists()
+    new = make_clinical_cohort(40, seed=8)
+    ext = external_predictions(bundle, new, None)
+    assert set(ext["model"]) == {"clinical"} and ext["rad_score"].isna().all()
+    want = bundle.models("level1")["clinical"].predict_proba(new)[:, 1]
+    np.testing.assert_array_equal(ext["p"].to_numpy(), want[np.argsort(new["patient_id"])])
+    drift = dr.drift_table(None, bundle.clinical_summary(), None, new)
+    assert set(drift["kind"]) == {"clinical"}

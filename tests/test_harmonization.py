@@ -89,6 +89,7 @@ def test_combat_inside_cv_is_fitted_on_training_rows_only(tmp_path, monkeypatch)
     f = features.set_index("patient_id")
     f.loc[b.to_numpy(), f.columns[:10]] += 3.0
     features = f.reset_index()
+    seen = []
     original = hz.ComBatHarmonizer.fit
 
     def spied(self, X, y=None):

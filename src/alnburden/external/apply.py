@@ -30,7 +30,7 @@ from alnburden.modeling.predictions import PREDICTION_COLUMNS, PREDICTION_EXTRA_
 logger = logging.getLogger(__name__)
 
 __all__ = ["EXTERNAL", "external_feature_matrix", "external_predictions", "external_tables",
-           "EXTERNAL_TABLES", "external_table_names", "predict_external", "write_external_tables"]
+           "EXTERNAL_TABLES", "external_table_names", "as_test_rows", "as_external_rows", "predict_external", "write_external_tables"]
 
 #: The set name of an external cohort's rows.
 EXTERNAL = "external"
@@ -132,13 +132,14 @@ def _harmonize_as_new_batches(models: dict, batch: pd.Series, ids: np.ndarray) -
             sel.named_steps["harmonize"].set_params(batch=labels)
 
 
-def _as_test(pred: pd.DataFrame) -> pd.DataFrame:
+def as_test_rows(pred: pd.DataFrame) -> pd.DataFrame:
     """The external rows under the set name the study's table functions evaluate by default
-    (``test``: the held-out role an external cohort plays); :func:`_as_external` undoes it."""
+    (``test``: the held-out role an external cohort plays); :func:`as_external_rows` undoes it."""
     return pred[pred["set"] == EXTERNAL].assign(set="test")
 
 
-def _as_external(table: pd.DataFrame) -> pd.DataFrame:
+def as_external_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """A table computed by :func:`as_test_rows` with its ``set`` named ``external`` again."""
     if "set" in table.columns:
         table = table.assign(set=table["set"].replace({"test": EXTERNAL}))
     return table.reset_index(drop=True)
@@ -147,7 +148,7 @@ def _as_external(table: pd.DataFrame) -> pd.DataFrame:
 def _performance(pred: pd.DataFrame, bundle: Bundle) -> pd.DataFrame:
     """Performance at the bundle's (training-chosen) cutoff of each level/model."""
     parts = []
-    for (level, model), g in _as_test(pred).groupby(["level", "model"], sort=True):
+    for (level, model), g in as_test_rows(pred).groupby(["level", "model"], sort=True):
         cut = bundle.cutoffs(level).get(model)
         if cut is None or not np.isfinite(cut):
             raise ValueError(f"the bundle holds no cutoff for {level}/{model}; re-write the "
@@ -155,7 +156,7 @@ def _performance(pred: pd.DataFrame, bundle: Bundle) -> pd.DataFrame:
         parts.append(tb.performance_table(g, cutoff=float(cut)))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=tb.PERFORMANCE_COLUMNS)
-    return _as_external(out)
+    return as_external_rows(out)
 
 
 def external_tables(pred: pd.DataFrame, bundle: Bundle,
@@ -181,9 +182,9 @@ def external_tables(pred: pd.DataFrame, bundle: Bundle,
     ki67_cutoff = ev.get("ki67_cutoff", 20)
     compute = {
         "performance": lambda: _performance(pred, bundle),
-        "auc_delong": lambda: _as_external(tb.delong_table(_as_test(pred))),
-        "calibration": lambda: _as_external(tb.calibration_table(_as_test(pred))),
-        "dca": lambda: _as_external(tb.dca_table(_as_test(pred), tb.dca_thresholds(*grid))),
+        "auc_delong": lambda: as_external_rows(tb.delong_table(as_test_rows(pred))),
+        "calibration": lambda: as_external_rows(tb.calibration_table(as_test_rows(pred))),
+        "dca": lambda: as_external_rows(tb.dca_table(as_test_rows(pred), tb.dca_thresholds(*grid))),
         "subgroups": lambda: tb.subgroup_table(pred, ki67_cutoff=ki67_cutoff, set_=EXTERNAL),
         "recalibration": lambda: recalibration_table(pred, set_=EXTERNAL),
     }

@@ -57,7 +57,7 @@ class BundleError(ValueError):
     """A bundle that is incomplete, altered or of another format (the message says which)."""
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
@@ -120,7 +120,7 @@ def clinical_summary(cohort: pd.DataFrame, variables: Sequence[dict]) -> dict:
                          **_numeric_summary(pd.to_numeric(col, errors="coerce").to_numpy(float))}
             continue
         levels = [str(x) for x in v.get("levels", [0, 1] if vtype == "binary" else [])]
-        present = col.dropna().map(_category_text)
+        present = col.dropna().map(category_text)
         cats = levels + sorted(set(present) - set(levels))
         out[name] = {"type": vtype, "kind": "categorical",
                      "counts": {c: int((present == c).sum()) for c in cats},
@@ -128,7 +128,7 @@ def clinical_summary(cohort: pd.DataFrame, variables: Sequence[dict]) -> dict:
     return out
 
 
-def _category_text(value) -> str:
+def category_text(value) -> str:
     """A category as the bundle writes it (``2.0`` and ``2`` are both ``"2"``)."""
     try:
         f = float(value)
@@ -244,7 +244,7 @@ def write_bundle(out_dir: str | Path, zip_path: str | Path, *, study: str, level
                 if icc is not None and "kept" in icc.columns else None)
         rad = dict(radiomics or {})
         meta["radiomics"] = {
-            "params_file": PARAMS, "params_sha256": _sha256(out_dir / PARAMS),
+            "params_file": PARAMS, "params_sha256": sha256_of(out_dir / PARAMS),
             "extracted_params_sha256": fmeta.get("params_sha256"),
             "pyradiomics_version": fmeta.get("pyradiomics_version"),
             "simpleitk_version": fmeta.get("simpleitk_version"),
@@ -285,7 +285,7 @@ def _bundle_files(root: Path) -> list[Path]:
 
 
 def _write_checksums(root: Path) -> None:
-    lines = [f"{_sha256(p)}  {p.relative_to(root).as_posix()}" for p in _bundle_files(root)]
+    lines = [f"{sha256_of(p)}  {p.relative_to(root).as_posix()}" for p in _bundle_files(root)]
     (root / CHECKSUMS).write_text("\n".join(lines) + "\n")
 
 
@@ -345,7 +345,7 @@ def verify_bundle(root: str | Path) -> None:
     for name, digest in sorted(listed.items()):
         if name not in present:
             problems.append(f"{name} is missing")
-        elif _sha256(root / name) != digest:
+        elif sha256_of(root / name) != digest:
             problems.append(f"{name} was changed (sha256 differs from {CHECKSUMS})")
     problems += [f"{name} is not listed in {CHECKSUMS}" for name in sorted(present - set(listed))]
     if problems:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from alnburden.cohort.manifest import validate_manifest
 from alnburden.cohort.manifest_file import manifest_header
-from alnburden.external.bundle import Bundle, _sha256
+from alnburden.external.bundle import Bundle, sha256_of
 from alnburden.levels import levels_from_config, rule_columns
 
 logger = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ def check_extraction(params_path: str | Path, bundle: Bundle, allow_mismatch: It
     if rad is None:
         return []
     found = []
-    digest = _sha256(Path(params_path))
+    digest = sha256_of(Path(params_path))
     if digest != rad["params_sha256"]:
         found.append(("params", f"params file {params_path} has sha256 {digest[:12]}..., the "
                       f"bundle's models were trained on features extracted with sha256 "
@@ -276,4 +276,4 @@ def prepare_external_cohort(manifest_path: str | Path, bundle_dir: str | Path,
     accepted = (check_extraction(params_path, bundle, allow_mismatch)
                 if bundle.has_images else [])
     return cohort, {"labelled": labelled, "accepted": accepted, "n_patients": len(cohort),
-                    "params_sha256": _sha256(Path(params_path)) if bundle.has_images else None}
+                    "params_sha256": sha256_of(Path(params_path)) if bundle.has_images else None}

@@ -114,9 +114,9 @@ def numeric_drift(summary: pd.Series | dict, values: np.ndarray) -> dict:
 def categorical_drift(counts_train: dict[str, int], values: Sequence) -> dict:
     """Drift of one categorical variable: chi-square test of the two count vectors and the
     largest SMD of a category's proportion; categories outside the training ones count."""
-    from alnburden.external.bundle import _category_text
+    from alnburden.external.bundle import category_text
 
-    ext = pd.Series([_category_text(x) for x in values if not pd.isna(x)], dtype=object)
+    ext = pd.Series([category_text(x) for x in values if not pd.isna(x)], dtype=object)
     cats = list(counts_train) + sorted(set(ext) - set(counts_train))
     a = np.array([counts_train.get(c, 0) for c in cats], dtype=float)
     b = np.array([(ext == c).sum() for c in cats], dtype=float)

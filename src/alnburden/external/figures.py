@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from alnburden.evaluation import curves as ec
-from alnburden.external.apply import EXTERNAL, _as_test
+from alnburden.external.apply import EXTERNAL, as_test_rows
 from alnburden.figures import curves as fc
 from alnburden.figures.style import figure_style, level_title, save_figure
 
@@ -57,7 +57,7 @@ def draw_external_figures(pred: pd.DataFrame, dca: pd.DataFrame,
     n_boot, random_state
         Bootstrap resamples and seed of the ROC bands.
     """
-    test = _as_test(pred)
+    test = as_test_rows(pred)
     for (kind, level), path in paths.items():
         title = level_title(level, (level_labels or {}).get(level))
         if kind == "roc":

@@ -30,6 +30,24 @@ def _contract_lines(bundle: Bundle, contract: dict, accepted: Sequence[str]) -> 
     return lines + [""]
 
 
+def _headline(bundle: Bundle, perf: pd.DataFrame) -> list[str]:
+    """One line per level: the study's main model (combined, else radiomics, else clinical),
+    external vs internal test AUC."""
+    out = []
+    for level, g in perf.groupby("level", sort=False):
+        models = list(g["model"])
+        main = next((m for m in ("combined", "radiomics", "clinical") if m in models), None)
+        if main is None:
+            continue
+        r = g[g["model"] == main].iloc[0]
+        card = json.loads((bundle.root / "models" / level / "model_card.json").read_text())
+        internal = (card.get("auc") or {}).get(f"test/{main}")
+        out.append(f"- **{level}, {main} model: external AUC "
+                   f"{fmt_ci(r['auc'], r['auc_ci_low'], r['auc_ci_high'])} "
+                   f"(internal test {fmt_number(internal)})**")
+    return out + [""] if out else []
+
+
 def _performance_lines(bundle: Bundle, perf: pd.DataFrame) -> list[str]:
     lines = ["## Discrimination of the frozen models", "",
              "Operating points at the cutoffs the study chose on its training set.", "",
@@ -102,7 +120,7 @@ def external_summary_lines(name: str, bundle: Bundle, contract: dict, accepted: 
                   f"(`predictions.csv`, {predictions['patient_id'].nunique()} patients).", ""]
     else:
         if performance is not None:
-            lines += _performance_lines(bundle, performance)
+            lines += _headline(bundle, performance) + _performance_lines(bundle, performance)
         if recalibration is not None:
             lines += _recalibration_lines(recalibration)
     lines += _drift_lines(bundle, drift, drift_cfg or {})

@@ -98,7 +98,7 @@ def plot_drift(drift: pd.DataFrame, path: str | Path, used: set[str] | None = No
     d = d.reindex(d["smd"].abs().sort_values(ascending=False).index).head(top).iloc[::-1]
     used = used or set()
     with figure_style():
-        fig, ax = plt.subplots(figsize=(6.0, 0.6 + 0.2 * max(len(d), 3)))
+        fig, ax = plt.subplots(figsize=(7.5, 0.6 + 0.2 * max(len(d), 3)))
         colors = ["#b2182b" if n in used else ("#4d4d4d" if k == "clinical" else "#92c5de")
                   for n, k in zip(d["name"], d["kind"])]
         labels = [f"{'* ' if n in used else ''}{n}" for n in d["name"]]
@@ -113,8 +113,8 @@ def plot_drift(drift: pd.DataFrame, path: str | Path, used: set[str] | None = No
         ax.legend(handles=[Patch(color="#b2182b", label="used by the frozen models"),
                            Patch(color="#92c5de", label="radiomic feature"),
                            Patch(color="#4d4d4d", label="clinical variable")],
-                  loc="lower right", fontsize=6, frameon=True)
-        ax.set_title(f"Drift from the training cohort (largest |SMD|; * used by the models; "
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=6, frameon=False)
+        ax.set_title(f"Drift from the training cohort (largest |SMD|; "
                      f"dashed: \u00b1{smd_threshold:g})", loc="left", fontsize=8)
         if d.empty:
             ax.text(0.5, 0.5, "no comparable feature", ha="center", transform=ax.transAxes)

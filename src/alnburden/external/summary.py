@@ -94,7 +94,10 @@ def _drift_lines(bundle: Bundle, drift: pd.DataFrame, cfg: dict) -> list[str]:
         hit = drifted_model_features(drifted, used)
         if len(hit):
             names = ", ".join(f"{r.name} (SMD {fmt_number(r.smd, signed=True)})"
-                              for r in hit.itertuples())
+                              for r in hit.head(10).itertuples())
+            if len(hit) > 10:
+                names += f" and {len(hit) - 10} more (drift.csv)"
+            names = f"{len(hit)} of {len(used)}: {names}"
             lines.append(f"- **{level}: inputs of the frozen models that drifted**: {names}")
         else:
             lines.append(f"- {level}: none of the {len(used)} inputs of the frozen models "

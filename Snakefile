@@ -20,13 +20,20 @@ include: "workflow/rules/explain.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/repeats.smk"
 include: "workflow/rules/reporting.smk"
+include: "workflow/rules/bundle.smk"
+
+
+if config["external"].get("bundle"):  # an external-validation run (config/external.yaml)
+
+    include: "workflow/rules/external.smk"
 
 
 onsuccess:
-    make_report()
+    if not config["external"].get("bundle"):
+        make_report()
 
 
 rule all:
     default_target: True
     input:
-        final_outputs(),
+        external_outputs() if config["external"].get("bundle") else final_outputs(),

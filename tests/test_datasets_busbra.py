@@ -205,3 +205,17 @@ def test_real_busbra(tmp_path):
                                **cfg["validation"])
     assert cohort["malignancy"].tolist() == m["malignant"].head(30).tolist()
     assert (cohort["n_components"] == 1).all()
+
+
+def test_cli_splits_by_scanner(fake, tmp_path, capsys):
+    """Three scanners for training, the fourth as an external cohort (the scanner presets)."""
+    train, ext = tmp_path / "train.csv", tmp_path / "ext.csv"
+    codes = sorted(busbra.write_busbra_manifest(fake, tmp_path / "all.csv")["device"].unique())
+    busbra.main([str(fake), str(train), "--exclude-devices", codes[0]])
+    busbra.main([str(fake), str(ext), "--devices", codes[0]])
+    a, b = pd.read_csv(train), pd.read_csv(ext)
+    assert set(b["device"]) == {codes[0]} and codes[0] not in set(a["device"])
+    assert len(a) + len(b) == len(pd.read_csv(tmp_path / "all.csv"))
+    with pytest.raises(SystemExit):
+        busbra.main([str(fake), str(ext), "--devices", "acme_9000"])
+    assert "acme_9000" in capsys.readouterr().err

@@ -14,7 +14,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "alnburden"
 BASE = ("io", "schemas", "design", "formatting", "levels", "stats")
-STAGES = ("cohort", "extraction", "modeling", "evaluation", "figures", "reporting")
+STAGES = ("cohort", "extraction", "modeling", "evaluation", "figures", "external", "reporting")
 SOURCES = ("simulate", "datasets")
 
 

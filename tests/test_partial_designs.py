@@ -44,7 +44,7 @@ OTHER_LEVELS = [{"name": "level1", "population": "all", "label": "malignant == 1
                  "label": "high_burden == 1"}]
 #: Rules of every design (the figures' rules and the radiomics stage come on top).
 BASE_RULES = {"validate_cohort", "split_cohort", "table1", "fit_level", "merge_predictions",
-              "evaluation_tables", "level_figures", "summary", "all"}
+              "evaluation_tables", "level_figures", "summary", "bundle", "all"}
 IMAGE_RULES = {"extract_shard", "merge_features", "discretisation", "robustness_shard", "icc"}
 
 

@@ -179,7 +179,7 @@ def split_config():
 
 def model_config():
     """The config keys a level fit reads (only these: another key's change reruns nothing)."""
-    return {key: config[key] for key in ("seed", "selection", "models")}
+    return {key: config[key] for key in ("seed", "selection", "models", "harmonization")}
 
 
 def level_config(wildcards):
@@ -286,6 +286,20 @@ def summary_inputs(wildcards):
     return out
 
 
+def bundle_inputs(wildcards):
+    """The cohort, split, performance table and model cards (and the features of an imaging study)."""
+    out = {
+        "cohort": rules.validate_cohort.output.cohort,
+        "split": rules.split_cohort.output.split,
+        "performance": f"{RESULTS}/tables/performance.csv",
+        "cards": expand(f"{RESULTS}/{{level}}/models/model_card.json", level=LEVELS),
+    }
+    if DESIGN.has_images:
+        out.update(features=rules.merge_features.output.parquet, icc=rules.icc.output.icc,
+                   params=config_path(config["radiomics"]["params"]))
+    return out
+
+
 def final_outputs():
     out = [
         f"{RESULTS}/cohort/cohort.csv",
@@ -298,6 +312,7 @@ def final_outputs():
         out += [f"{RESULTS}/features/radiomics.parquet", f"{RESULTS}/features/icc.csv",
                 f"{RESULTS}/features/discretisation.csv"]
     out += REPORTING_TARGETS  # reporting.smk: checklists and risk calculators
+    out.append(f"{RESULTS}/bundle.zip")  # bundle.smk: the frozen models for external validation
     return out + FIGURE_TARGETS  # figures.smk: every figure of the registry for this design
 
 

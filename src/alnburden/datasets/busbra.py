@@ -204,8 +204,16 @@ def busbra_manifest(src_dir: str | Path, manifest_dir: str | Path,
 
 def write_busbra_manifest(src_dir: str | Path, out_manifest: str | Path,
                           spacing_mm: float = ASSUMED_SPACING_MM,
-                          images: str = "all") -> pd.DataFrame:
+                          images: str = "all", devices: list[str] | None = None,
+                          exclude_devices: list[str] | None = None) -> pd.DataFrame:
     """Write :func:`busbra_manifest` to ``out_manifest`` (CSV; parent folders created).
+
+    Parameters
+    ----------
+    devices, exclude_devices
+        Keep only the patients of these scanners / drop those of these scanners (device
+        codes, e.g. ``ge_logiq7``): a training cohort of three scanners and an external
+        cohort of the fourth.
 
     Returns
     -------
@@ -215,6 +223,14 @@ def write_busbra_manifest(src_dir: str | Path, out_manifest: str | Path,
     out = Path(out_manifest)
     out.parent.mkdir(parents=True, exist_ok=True)
     manifest = busbra_manifest(src_dir, out.parent, spacing_mm, images)
+    known = set(manifest["device"])
+    unknown = sorted((set(devices or []) | set(exclude_devices or [])) - known)
+    if unknown:
+        raise ValueError(f"device(s) {unknown} are not in BUS-BRA; its devices are {sorted(known)}")
+    if devices:
+        manifest = manifest[manifest["device"].isin(devices)]
+    if exclude_devices:
+        manifest = manifest[~manifest["device"].isin(exclude_devices)]
     manifest.to_csv(out, index=False, lineterminator="\n")
     return manifest
 
@@ -234,11 +250,16 @@ def main(argv: list[str] | None = None) -> None:
                              f"{ASSUMED_SPACING_MM})")
     parser.add_argument("--first-image-only", action="store_true",
                         help="one row per patient (its first image) instead of every image")
+    parser.add_argument("--devices", nargs="+", metavar="CODE",
+                        help="keep only these scanners (e.g. ge_logiq7: an external cohort)")
+    parser.add_argument("--exclude-devices", nargs="+", metavar="CODE",
+                        help="drop these scanners (e.g. ge_logiq7: a training cohort of the others)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         manifest = write_busbra_manifest(args.src, args.out, args.spacing_mm,
-                                         "first" if args.first_image_only else "all")
+                                         "first" if args.first_image_only else "all",
+                                         args.devices, args.exclude_devices)
     except (FileNotFoundError, ValueError) as exc:
         parser.exit(2, f"error: {exc}\n")
     print(f"wrote {args.out}: {len(manifest)} images of {manifest['case'].nunique()} patients, "

@@ -47,7 +47,7 @@ MODEL_LABELS: dict[str, str] = {
 SET_LABELS: dict[str, str] = {"train": "Training set, apparent",
                               "cv": "Training set, tuning CV",
                               "nested": "Nested CV (training set)",
-                              "test": "Test set"}
+                              "test": "Test set", "external": "External cohort"}
 
 #: matplotlib rc parameters of every figure (on top of seaborn's ``ticks`` style).
 RC_PARAMS = {

@@ -438,8 +438,16 @@ def _fit_radiomics(fit: _LevelFit, features: pd.DataFrame, icc: pd.DataFrame | N
     (an outer fold of the nested CV needs nothing else)."""
     fit.X_tr = feature_matrix(features, fit.train.index)
     fit.X_te = feature_matrix(features, fit.test.index)
+    harm = with_defaults("harmonization", config.get("harmonization"))
+    if harm["method"] != "none" and harm["batch"] not in fit.train.columns:
+        raise ValueError(f"harmonization.batch is {harm['batch']!r}, which is not a column of "
+                         "the cohort; name the manifest column holding each patient's scanner "
+                         "or centre")
+    batch = (None if harm["method"] == "none" else
+             pd.concat([fit.train, fit.test])[harm["batch"]].astype(str))
     selection = _selection.build_selection(config.get("selection"),
-                                           _selection.icc_keep_list(icc), fit.seed)
+                                           _selection.icc_keep_list(icc), fit.seed,
+                                           **({} if batch is None else {"batch": batch}))
     cv_table, best = _tune(fit, selection, n_jobs)
     chosen = str(cv_table.loc[cv_table["chosen"], "learner"].iloc[0])
     if not learners_cv:

@@ -38,7 +38,7 @@ __all__ = ["RAD_SCORE_EPS", "rad_score", "save_model", "load_model", "write_mode
 RAD_SCORE_EPS = 1e-3
 
 _LIBRARIES = ("alnburden", "numpy", "scipy", "pandas", "scikit-learn", *learner_libraries(),
-              "statsmodels", "mrmr-selection", "joblib")
+              "statsmodels", "mrmr-selection", "joblib", "combatlearn")
 
 
 def rad_score(p) -> np.ndarray:

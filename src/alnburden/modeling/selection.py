@@ -43,6 +43,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from alnburden.modeling.harmonization import ComBatHarmonizer
 from alnburden.schemas import with_defaults
 
 logger = logging.getLogger(__name__)
@@ -444,7 +445,7 @@ class LassoSelector(_SupportSelector):
 
 
 def build_selection(cfg_selection: dict, icc_keep: list[str] | None,
-                    random_state: int | None) -> Pipeline:
+                    random_state: int | None, batch: pd.Series | None = None) -> Pipeline:
     """The selection Pipeline of one level, unfitted.
 
     Parameters
@@ -457,17 +458,22 @@ def build_selection(cfg_selection: dict, icc_keep: list[str] | None,
         Robust feature names (:func:`icc_keep_list`), or None to skip the ICC filter.
     random_state
         Seed of the LASSO's folds (the config's ``seed``).
+    batch
+        Batch (scanner or centre) of every patient, indexed by patient id, to harmonise
+        with ComBat (config ``harmonization``); None (default): no harmonisation.
 
     Returns
     -------
     Pipeline
-        Steps ``icc``, ``impute``, ``scale``, ``variance``, [``redundancy``], [``mrmr``],
+        Steps [``harmonize``: :class:`~alnburden.modeling.harmonization.ComBatHarmonizer`],
+        ``icc``, ``impute``, ``scale``, ``variance``, [``redundancy``], [``mrmr``],
         ``lasso``. ``impute`` fills a missing feature value (NaN; pyradiomics can give one
         for a degenerate ROI) with the training median and drops features missing on every
         training row; with complete features it changes nothing.
     """
     cfg = with_defaults("selection", cfg_selection)
-    steps = [("icc", IccFilter(keep=None if icc_keep is None else list(icc_keep))),
+    steps = [] if batch is None else [("harmonize", ComBatHarmonizer(batch=batch))]
+    steps += [("icc", IccFilter(keep=None if icc_keep is None else list(icc_keep))),
              ("impute", SimpleImputer(strategy="median")),
              ("scale", StandardScaler()),
              ("variance", VarianceThreshold(threshold=float(cfg["variance_threshold"])))]

@@ -7,7 +7,6 @@ unpacked and applied to another synthetic cohort.
 
 from __future__ import annotations
 
-import json
 import shutil
 import zipfile
 from pathlib import Path

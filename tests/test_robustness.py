@@ -13,7 +13,6 @@ import yaml
 from alnburden.extraction.extractor import ExtractionError, RadiomicsExtractor
 from alnburden.extraction.robustness import (
     combine_icc,
-    dice,
     extract_perturbed,
     extract_perturbed_cohort,
     extract_readers,

@@ -77,7 +77,6 @@ class StudyDesign:
 
         ``manifest_columns`` None means the in-silico cohort, which has images.
         """
-        from alnburden.schemas import with_defaults
 
         columns = None if manifest_columns is None else set(manifest_columns)
         nested = with_defaults("internal_validation",

@@ -242,4 +242,3 @@ if FIGURES["icc_distribution"].applies(DESIGN):
             ENV
         script:
             script_path("feature_maps.py")
-            script_path("icc_figure.py")

@@ -192,22 +192,6 @@ if FIGURES["shap_beeswarm"].applies(DESIGN):
             f"{LOGS}/shap_figures/{{level}}.log",
         benchmark:
             f"{BENCH}/shap_figures/{{level}}.tsv"
-if FIGURES["icc_distribution"].applies(DESIGN):
-
-    rule icc_figure:
-        input:
-            icc=rules.icc.output.icc,
-        output:
-            png=report(FIGURE_PNG["icc_distribution"], **FIGURE_REPORT["icc_distribution"]),
-            pdf=FIGURE_PDF["icc_distribution"],
-        params:
-            threshold=config["radiomics"]["robustness"]["threshold"],
-            keep_on=config["radiomics"]["robustness"]["keep_on"],
-            icc=config["radiomics"]["robustness"]["icc"],
-        log:
-            f"{LOGS}/icc_figure.log",
-        benchmark:
-            f"{BENCH}/icc_figure.tsv"
         threads: 1
         resources:
             mem_mb=1000,
@@ -242,3 +226,29 @@ if FIGURES["icc_distribution"].applies(DESIGN):
             ENV
         script:
             script_path("feature_maps.py")
+
+
+if FIGURES["icc_distribution"].applies(DESIGN):
+
+    rule icc_figure:
+        input:
+            icc=rules.icc.output.icc,
+        output:
+            png=report(FIGURE_PNG["icc_distribution"], **FIGURE_REPORT["icc_distribution"]),
+            pdf=FIGURE_PDF["icc_distribution"],
+        params:
+            threshold=config["radiomics"]["robustness"]["threshold"],
+            keep_on=config["radiomics"]["robustness"]["keep_on"],
+            icc=config["radiomics"]["robustness"]["icc"],
+        log:
+            f"{LOGS}/icc_figure.log",
+        benchmark:
+            f"{BENCH}/icc_figure.tsv"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        conda:
+            ENV
+        script:
+            script_path("icc_figure.py")

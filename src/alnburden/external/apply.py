@@ -35,17 +35,44 @@ __all__ = ["EXTERNAL", "external_feature_matrix", "external_predictions", "exter
 #: The set name of an external cohort's rows.
 EXTERNAL = "external"
 #: The evaluation tables of an external cohort (those of the study that apply to one set).
-EXTERNAL_TABLES = ("performance", "auc_delong", "calibration", "dca", "subgroups",
-                   "recalibration")
+EXTERNAL_TABLES = ("performance", "auc_delong", "calibration", "dca", "reclassification",
+                   "subgroups", "recalibration", "cascade_confusion", "cascade_metrics")
+#: Models the cascade may route patients with, in order of preference (as the study's
+#: :attr:`alnburden.design.StudyDesign.cascade_model`).
+CASCADE_MODELS = ("combined", "clinical", "radiomics")
 
 
 def external_table_names(meta: dict) -> list[str]:
     """The tables of :data:`EXTERNAL_TABLES` a bundle (its ``bundle.json``) has: the DeLong
-    comparison needs two models per level, the Ki-67 subgroups a ``ki67`` variable."""
+    comparison needs two models per level, NRI/IDI the combined model, the Ki-67 subgroups
+    a ``ki67`` variable, the cascade two levels on node counts (:func:`cascade_levels`)."""
     n_models = min(len(m["files"]) for m in meta["models"].values())
+    combined = all("combined" in m["files"] for m in meta["models"].values())
     has_ki67 = any(v["name"] == "ki67" for v in meta["clinical_variables"])
+    cascade = cascade_levels(meta) is not None
     return [t for t in EXTERNAL_TABLES
-            if not (t == "auc_delong" and n_models < 2) and not (t == "subgroups" and not has_ki67)]
+            if not (t == "auc_delong" and n_models < 2)
+            and not (t == "reclassification" and not combined)
+            and not (t == "subgroups" and not has_ki67)
+            and not (t.startswith("cascade_") and not cascade)]
+
+
+def cascade_levels(meta: dict) -> tuple[str, str] | None:
+    """The two levels of the hierarchical cascade of a bundle, or None: as in the study, the
+    first two levels when their rules read ``n_positive_nodes``."""
+    from alnburden.levels import NODE_COUNT, rule_columns
+
+    levels = levels_from_config({"levels": meta["levels"]})
+    if len(levels) < 2 or NODE_COUNT not in rule_columns(levels):
+        return None
+    return levels[0].name, levels[1].name
+
+
+def cascade_model(meta: dict, levels: tuple[str, str]) -> str:
+    """The model the cascade routes patients with: the first of :data:`CASCADE_MODELS` both
+    levels of the bundle have."""
+    have = [set(meta["models"][lv]["files"]) for lv in levels]
+    return next(m for m in CASCADE_MODELS if all(m in h for h in have))
 
 
 def external_feature_matrix(features: pd.DataFrame, patient_ids: Sequence[str],
@@ -115,8 +142,44 @@ def external_predictions(bundle: Bundle, cohort: pd.DataFrame, features: pd.Data
                 "ki67": ki67}))
         logger.info("%s: %d external patients scored by %s", level.name, len(rows),
                     ", ".join(sorted(probs)))
+        if labelled and level.population.strip() != "all":
+            parts += _cascade_rows(bundle, level, cohort, columns, features)
     out = pd.concat(parts, ignore_index=True)[[*PREDICTION_COLUMNS, *PREDICTION_EXTRA_COLUMNS]]
     return out.sort_values(["level", "model", "patient_id"], kind="stable").reset_index(drop=True)
+
+
+def _cascade_rows(bundle: Bundle, level, cohort: pd.DataFrame, columns, features
+                  ) -> list[pd.DataFrame]:
+    """A lower level's frozen models scoring EVERY external patient (set ``cascade``), so
+    that the hierarchical cascade can route a patient the upper level wrongly passes down,
+    as the study's level fit does for its test set."""
+    rows = cohort.reset_index(drop=True)
+    ids = rows["patient_id"].astype(str).to_numpy()
+    X = None if columns is None else external_feature_matrix(features, ids, columns)
+    models = bundle.models(level.name)
+    harm = bundle.meta.get("harmonization") or {}
+    if harm.get("method", "none") != "none" and X is not None:
+        _harmonize_as_new_batches(models, rows[harm["batch"]], ids)
+    probs, rs = predict_models(models, rows, X)
+    y = pd.to_numeric(rows[level.name], errors="coerce").to_numpy(dtype=float)
+    nodal = rows["nodal_class"].to_numpy() if "nodal_class" in rows else np.nan
+    ki67 = pd.to_numeric(rows["ki67"]).to_numpy(dtype=float) if "ki67" in rows else np.nan
+    return [pd.DataFrame({"patient_id": ids, "level": level.name, "set": "cascade",
+                          "model": model, "y_true": y, "p": probs[model], "rad_score": rs,
+                          "nodal_class": nodal, "ki67": ki67}) for model in sorted(probs)]
+
+
+def _cascade_tables(pred: pd.DataFrame, bundle: Bundle) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cascade's confusion matrix and agreement on the external cohort, at the bundle's
+    cutoffs (:func:`alnburden.evaluation.cascade.cascade_predictions`)."""
+    from alnburden.evaluation.cascade import cascade_predictions, cascade_table
+
+    levels = cascade_levels(bundle.meta)
+    model = cascade_model(bundle.meta, levels)
+    cuts = {lv: float(bundle.cutoffs(lv)[model]) for lv in levels}
+    cascade = cascade_predictions(pred, level1=levels[0], level2=levels[1], model=model,
+                                  set_=EXTERNAL, cutoffs=cuts)
+    return cascade_table(cascade)
 
 
 def _harmonize_as_new_batches(models: dict, batch: pd.Series, ids: np.ndarray) -> None:
@@ -180,13 +243,26 @@ def external_tables(pred: pd.DataFrame, bundle: Bundle,
     ev = bundle.meta.get("evaluation") or {}
     grid = ev.get("dca_thresholds", (0.01, 0.99, 0.01))
     ki67_cutoff = ev.get("ki67_cutoff", 20)
+    cascade: dict[str, pd.DataFrame] = {}
+
+    def cascade_part(i: int) -> pd.DataFrame:
+        if not cascade:
+            cascade["tables"] = _cascade_tables(pred, bundle)
+        return cascade["tables"][i]
+
     compute = {
         "performance": lambda: _performance(pred, bundle),
         "auc_delong": lambda: as_external_rows(tb.delong_table(as_test_rows(pred))),
         "calibration": lambda: as_external_rows(tb.calibration_table(as_test_rows(pred))),
         "dca": lambda: as_external_rows(tb.dca_table(as_test_rows(pred), tb.dca_thresholds(*grid))),
-        "subgroups": lambda: tb.subgroup_table(pred, ki67_cutoff=ki67_cutoff, set_=EXTERNAL),
+        "reclassification": lambda: as_external_rows(tb.reclassification_table(
+            as_test_rows(pred), n_boot=int(ev.get("bootstrap", 1000)),
+            seed=int(bundle.meta.get("seed", 2026)), sets=("test",))),
+        "subgroups": lambda: tb.subgroup_table(pred, ki67_cutoff=ki67_cutoff,
+                                               sets=(EXTERNAL,)),
         "recalibration": lambda: recalibration_table(pred, set_=EXTERNAL),
+        "cascade_confusion": lambda: cascade_part(0),
+        "cascade_metrics": lambda: cascade_part(1),
     }
     unknown = [n for n in names if n not in compute]
     if unknown:
@@ -197,8 +273,12 @@ def external_tables(pred: pd.DataFrame, bundle: Bundle,
 #: Markdown titles of the external tables.
 TITLES = {"performance": "Discrimination and operating points at the bundle's cutoffs",
           "auc_delong": "Paired DeLong comparison of AUCs", "calibration": "Calibration",
-          "dca": "Decision-curve net benefit", "subgroups": "AUC by Ki-67 subgroup",
-          "recalibration": "Frozen vs recalibrated on the external labels"}
+          "dca": "Decision-curve net benefit",
+          "reclassification": "Reclassification (continuous NRI, IDI)",
+          "subgroups": "AUC, calibration and interaction test by Ki-67 subgroup",
+          "recalibration": "Frozen vs recalibrated on the external labels",
+          "cascade_confusion": "Hierarchical cascade at the bundle's cutoffs",
+          "cascade_metrics": "Hierarchical cascade: agreement"}
 
 
 def predict_external(bundle_dir: str | Path, cohort: pd.DataFrame,

@@ -145,9 +145,9 @@ def training_cutoffs(performance: pd.DataFrame, level: str) -> dict[str, dict]:
     Returns
     -------
     dict
-        ``{model: {"cutoff": float, "source": set the row came from}}``; the cutoff of a
-        level/model is the same on every set (chosen once on ``train``), the ``train`` row
-        is preferred.
+        ``{model: {"cutoff": float, "source": where the study chose it}}`` (the table's
+        ``cutoff_source``: the nested out-of-fold predictions by default); the cutoff of a
+        level/model is the same on every set but ``nested``, the ``train`` row is read.
     """
     rows = performance[performance["level"].astype(str) == level]
     out = {}
@@ -156,7 +156,8 @@ def training_cutoffs(performance: pd.DataFrame, level: str) -> dict[str, dict]:
         if g.empty:
             continue
         row = g[g["set"] == "train"].iloc[0] if (g["set"] == "train").any() else g.iloc[0]
-        out[str(model)] = {"cutoff": float(row["cutoff"]), "source": str(row["set"])}
+        source = row["cutoff_source"] if "cutoff_source" in row.index else row["set"]
+        out[str(model)] = {"cutoff": float(row["cutoff"]), "source": str(source)}
     return out
 
 

@@ -127,8 +127,6 @@ def external_summary_lines(name: str, bundle: Bundle, contract: dict, accepted: 
         if recalibration is not None:
             lines += _recalibration_lines(recalibration)
     lines += _drift_lines(bundle, drift, drift_cfg or {})
-    lines += ["Not evaluated on external cohorts: the hierarchical cascade and NRI/IDI "
-              "(study-level analyses of the test set).", ""]
     return lines
 
 

@@ -150,18 +150,27 @@ def test_not_a_bundle(tmp_path):
 
 
 # --------------------------------------------------------------------------- frozen predictions
-def test_external_predictions_are_the_frozen_models(bundle, study):
+def test_external_predictions_are_the_frozen_models(bundle, study, tmp_path):
     """The study's own test rows, re-predicted from the moved bundle, are bit-identical; a
     new cohort's probabilities equal the frozen models applied by hand."""
     cohort, split, feats = study["cohort"], study["split"], study["features"]
     test_ids = set(split.loc[split["set"] == "test", "patient_id"])
     sub = cohort[cohort["patient_id"].isin(test_ids)]
     ext = external_predictions(bundle, sub, feats, labelled=True)
-    assert set(ext["set"]) == {"external"}
+    assert set(ext["set"]) == {"external", "cascade"}   # cascade: level 2 scoring everyone
     mine = study["pred"][study["pred"]["set"] == "test"]
+    cascade = ext[ext["set"] == "cascade"]
+    ext = ext[ext["set"] == "external"]
     merged = ext.merge(mine, on=["patient_id", "level", "model"], suffixes=("", "_study"))
     assert len(merged) == len(mine) and len(merged) > 0
     np.testing.assert_array_equal(merged["p"], merged["p_study"])
+
+    study_cascade = study["pred"][study["pred"]["set"] == "cascade"]
+    if len(study_cascade):      # the study's own cascade rows, re-predicted bit for bit
+        m = cascade.merge(study_cascade, on=["patient_id", "level", "model"],
+                          suffixes=("", "_study"))
+        assert len(m) == len(study_cascade)
+        np.testing.assert_array_equal(m["p"], m["p_study"])
 
     new = make_clinical_cohort(60, seed=9)
     nf = synthetic_features(new, seed=9)
@@ -173,9 +182,15 @@ def test_external_predictions_are_the_frozen_models(bundle, study):
     got = ext[ext["level"] == "level1"].set_index(["model", "patient_id"])["p"]
     np.testing.assert_allclose(got.loc["radiomics"].loc[new["patient_id"]], p_rad, rtol=0, atol=0)
     np.testing.assert_allclose(got.loc["combined"].loc[new["patient_id"]], p_comb, rtol=0, atol=0)
-    # level 2 scores its population only (node-positive patients)
-    l2 = ext[ext["level"] == "level2"]["patient_id"].unique()
+    # level 2 is evaluated on its population (node-positive patients) and, for the cascade,
+    # scores every external patient (set cascade), as the study's level fit does
+    l2 = ext[(ext["level"] == "level2") & (ext["set"] == "external")]["patient_id"].unique()
     assert set(l2) == set(new.loc[new["n_positive_nodes"] > 0, "patient_id"])
+    casc = ext[(ext["level"] == "level2") & (ext["set"] == "cascade")]
+    assert set(casc["patient_id"]) == set(new["patient_id"])
+    both = casc.merge(ext[(ext["level"] == "level2") & (ext["set"] == "external")],
+                      on=["patient_id", "model"])
+    np.testing.assert_allclose(both["p_x"], both["p_y"], rtol=1e-12, atol=1e-15)
     # the tables evaluate the external rows at the bundle's cutoffs
     tables = external_tables(ext, bundle, ["performance", "calibration", "recalibration"])
     perf = tables["performance"].set_index(["level", "model"])
@@ -184,6 +199,15 @@ def test_external_predictions_are_the_frozen_models(bundle, study):
     assert perf.loc[("level1", "combined"), "auc"] == pytest.approx(roc_auc_score(y, p_comb))
     assert perf.loc[("level1", "combined"), "cutoff"] == pytest.approx(
         bundle.cutoffs("level1")["combined"])
+    # the hierarchical cascade routes every external patient at the bundle's cutoffs
+    casc_tables = external_tables(ext, bundle, ["cascade_confusion", "cascade_metrics"])
+    confusion = casc_tables["cascade_confusion"]
+    assert int(confusion["total"].sum()) == len(new)
+    assert 0 <= float(casc_tables["cascade_metrics"]["accuracy"].iloc[0]) <= 1
+    from alnburden.external.figures import draw_cohort_figures
+
+    draw_cohort_figures(casc_tables, {"cascade": tmp_path / "cascade.png"})
+    assert (tmp_path / "cascade.png").is_file() and (tmp_path / "cascade.pdf").is_file()
 
 
 def test_unlabelled_cohort_gets_predictions_only(bundle, study):

@@ -79,6 +79,9 @@ def test_external_aucs_equal_the_frozen_models_by_hand(external_run, tmp_path):
     assert "## Discrimination of the frozen models" in summary and "## Drift" in summary
     for kind in ("roc", "calibration", "dca"):
         assert (out / f"figures/{kind}_level1.png").is_file()
+    sub = pd.read_csv(out / "tables/subgroups.csv")         # the bundle has a ki67 variable
+    assert set(sub["set"]) == {"external"} and "p_interaction" in sub.columns
+    assert (out / "figures/subgroups_forest.png").is_file()
     assert (out / "tables/recalibration.csv").is_file() and (out / "drift.csv").is_file()
 
 

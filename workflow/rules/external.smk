@@ -138,6 +138,32 @@ rule external_figures:
         script_path("external_figures.py")
 
 
+if EXT_COHORT_FIGURES:
+
+    rule external_cohort_figures:
+        input:
+            **{t: f"{EXT}/{{cohort}}/tables/{t}.csv"
+               for f in EXT_COHORT_FIGURES for t in COHORT_FIGURES[f]},
+        output:
+            expand(f"{EXT}/{{{{cohort}}}}/figures/{{fig}}.{{ext}}", fig=EXT_COHORT_FIGURES,
+                   ext=("pdf", "png")),
+        params:
+            level_labels={lv["name"]: lv.get("description") or lv["name"]
+                          for lv in BUNDLE_META["levels"]},
+        log:
+            f"{LOGS}/external/{{cohort}}/external_cohort_figures.log",
+        benchmark:
+            f"{BENCH}/external/{{cohort}}/external_cohort_figures.tsv"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        conda:
+            ENV
+        script:
+            script_path("external_cohort_figures.py")
+
+
 rule external_drift:
     input:
         unpack(ext_predict_inputs),

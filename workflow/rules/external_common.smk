@@ -3,6 +3,7 @@
 from alnburden.external.apply import external_table_names
 from alnburden.external.bundle import BundleError, read_bundle_meta
 from alnburden.external.contract import manifest_is_labelled_meta
+from alnburden.external.figures import COHORT_FIGURES
 
 EXT = f"{RESULTS}/external"
 EXTERNAL = config["external"]
@@ -71,9 +72,15 @@ def ext_summary_inputs(wildcards):
     return out
 
 
+#: The study-level figures (forest plot, cascade) the bundle's tables allow.
+EXT_COHORT_FIGURES = [name for name, needs in COHORT_FIGURES.items()
+                      if all(t in EXT_TABLES for t in needs)]
+
+
 def ext_figures(name):
     return expand(f"{EXT}/{name}/figures/{{kind}}_{{level}}.png",
-                  kind=("roc", "calibration", "dca"), level=EXT_LEVELS)
+                  kind=("roc", "calibration", "dca"), level=EXT_LEVELS) + expand(
+        f"{EXT}/{name}/figures/{{fig}}.png", fig=EXT_COHORT_FIGURES)
 
 
 def external_outputs():

@@ -21,7 +21,11 @@ from alnburden.external.apply import EXTERNAL, as_test_rows
 from alnburden.figures import curves as fc
 from alnburden.figures.style import figure_style, level_title, save_figure
 
-__all__ = ["draw_external_figures", "plot_drift"]
+__all__ = ["draw_external_figures", "draw_cohort_figures", "COHORT_FIGURES", "plot_drift"]
+
+#: The external cohort's study-level figures and the tables they are drawn from.
+COHORT_FIGURES = {"subgroups_forest": ("subgroups",),
+                  "cascade": ("cascade_confusion", "cascade_metrics")}
 
 
 def _renamed(result):
@@ -71,6 +75,33 @@ def draw_external_figures(pred: pd.DataFrame, dca: pd.DataFrame,
             fc.plot_dca(dca, level, path, title, sets=(EXTERNAL,))
         else:
             raise ValueError(f"no external figure kind {kind!r}; use roc, calibration, dca")
+
+
+def draw_cohort_figures(tables: Mapping[str, pd.DataFrame], paths: Mapping[str, str | Path],
+                        level_labels: Mapping[str, str] | None = None) -> None:
+    """The Ki-67 subgroup forest plot and the hierarchical cascade of an external cohort.
+
+    Parameters
+    ----------
+    tables
+        The external tables by name (``subgroups``; ``cascade_confusion`` and
+        ``cascade_metrics``).
+    paths
+        Figure (:data:`COHORT_FIGURES`) -> output path.
+    level_labels
+        Level -> description.
+    """
+    from alnburden.figures.cascade import plot_cascade
+    from alnburden.figures.forest import plot_subgroups_forest
+
+    for name, path in paths.items():
+        if name == "subgroups_forest":
+            plot_subgroups_forest(tables["subgroups"], path, level_labels, set_=EXTERNAL)
+        elif name == "cascade":
+            plot_cascade(tables["cascade_confusion"], path, metrics=tables["cascade_metrics"],
+                         title="Hierarchical cascade (external cohort)")
+        else:
+            raise ValueError(f"no external cohort figure {name!r}; use {list(COHORT_FIGURES)}")
 
 
 def plot_drift(drift: pd.DataFrame, path: str | Path, used: set[str] | None = None,

@@ -30,10 +30,11 @@ class _Row:
     r: pd.Series | None = None
 
 
-def _rows(table: pd.DataFrame, level_labels: Mapping[str, str]) -> list[_Row]:
+def _rows(table: pd.DataFrame, level_labels: Mapping[str, str],
+          set_: str = "test") -> list[_Row]:
     rows = []
     if "set" in table.columns:
-        table = table[table["set"] == "test"]
+        table = table[table["set"] == set_]
     col = "p_interaction" if "p_interaction" in table.columns else "p_difference"
     for (level, model), g in table.groupby(["level", "model"], sort=False):
         p = g[col].iloc[0]
@@ -76,7 +77,8 @@ def _column_heads(ax, tr, n: int) -> None:
 
 
 def plot_subgroups_forest(table: pd.DataFrame, path: str | Path,
-                          level_labels: Mapping[str, str] | None = None) -> list[Path]:
+                          level_labels: Mapping[str, str] | None = None,
+                          set_: str = "test") -> list[Path]:
     """Forest plot of AUC (95 % CI) by Ki-67 subgroup, per level and model.
 
     Parameters
@@ -88,6 +90,8 @@ def plot_subgroups_forest(table: pd.DataFrame, path: str | Path,
     level_labels
         Level descriptions by level name (:meth:`alnburden.design.StudyDesign.level_label`);
         a level without one is shown as ``"Level 1"`` for ``level1``.
+    set_
+        The set drawn (``test``; ``external`` for an external cohort).
 
     Notes
     -----
@@ -100,9 +104,9 @@ def plot_subgroups_forest(table: pd.DataFrame, path: str | Path,
     import matplotlib.pyplot as plt
     from matplotlib.transforms import blended_transform_factory
 
-    if table.empty or ("set" in table.columns and not (table["set"] == "test").any()):
-        raise ValueError("subgroup table has no test-set row; nothing to draw")
-    rows = _rows(table, level_labels or {})
+    if table.empty or ("set" in table.columns and not (table["set"] == set_).any()):
+        raise ValueError(f"subgroup table has no {set_}-set row; nothing to draw")
+    rows = _rows(table, level_labels or {}, set_)
     n = len(rows)
     lows = pd.to_numeric(table["auc_ci_low"], errors="coerce").dropna()
     xmin = min(0.3, np.floor(lows.min() * 10) / 10) if len(lows) else 0.3

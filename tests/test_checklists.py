@@ -103,7 +103,7 @@ def _run_record(work: Path) -> RunRecord:
     config = yaml.safe_load((work / "results/logs/run_config.yaml").read_text())
     design = StudyDesign.from_config(config)
     files = checklist_files(design, table_names(design), str(ROOT / config["radiomics"]["params"]),
-                            str(work / "results"))
+                            str(work / "results"), produced=lambda path: Path(path).exists())
     return RunRecord(files, config)
 
 
@@ -255,14 +255,19 @@ def test_optional_files_light_up_their_items(e2e_run, tmp_path):
     files["predictions"] = str(tmp_path / "predictions.csv")
     pd.concat([pred, nested]).to_csv(files["predictions"], index=False)
     files["sample_size"] = str(tmp_path / "sample_size.csv")
-    pd.DataFrame({"level": ["level1"], "model": ["combined"], "n_required": [431],
-                  "n_actual": [33]}).to_csv(files["sample_size"], index=False)
+    pd.DataFrame({"level": ["level1"], "model": ["combined"], "parameters": [12],
+                  "n_min": [431], "binding": ["shrinkage"], "n": [33],
+                  "adequate": [False]}).to_csv(files["sample_size"], index=False)
     files["shap_level1"] = str(tmp_path / "level1_shap.csv")
     Path(files["shap_level1"]).write_text("feature,mean_abs_shap\nx,0.1\n")
     lit = RunRecord(files, run.config)
-    assert "n_required 431" in FILLERS["sample_size"](lit).text
-    assert "not computed" in FILLERS["sample_size"](run).text
+    riley = FILLERS["sample_size"](lit).text
+    assert "minimum 431 patients (shrinkage criterion), training set 33 patients: is below" in riley
+    # the same run without the optional stages' files (a run whose stages did not write them)
+    bare = RunRecord({k: v for k, v in run.files.items()
+                      if k != "sample_size" and not k.startswith("shap_")}, run.config)
+    assert "not computed" in FILLERS["sample_size"](bare).text
     assert "nested cross-validation" in FILLERS["objectives"](lit).text
     assert "nested CV" in FILLERS["analysis_counts"](lit).text
     assert "SHAP" in FILLERS["explainability"](lit).text
-    assert "SHAP" not in FILLERS["explainability"](run).text
+    assert "SHAP" not in FILLERS["explainability"](bare).text

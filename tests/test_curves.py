@@ -26,7 +26,7 @@ def _group(pred, level, model, set_):
 
 def test_level_predictions_keep_the_evaluated_sets_of_one_level(pred):
     sub = ec.level_predictions(pred, "level2")
-    assert set(sub["level"]) == {"level2"} and set(sub["set"]) == set(ev.SETS)
+    assert set(sub["level"]) == {"level2"} and set(sub["set"]) == set(ev.SETS) & set(pred["set"])
     with pytest.raises(ValueError, match=r"no predictions for level 'level9'; levels present: "
                                          r"\['level1', 'level2'\]"):
         ec.level_predictions(pred, "level9")

@@ -96,7 +96,7 @@ def test_tune_reads_the_grids_and_the_search_from_the_config(tmp_path):
                                    "cv_repeats": 1,
                                    "grids": {"knn": {"n_neighbors": [3, 9, 21, 41]}},
                                    "search": {"kind": "random", "n_iter": 2}})
-    fit = SimpleNamespace(models_cfg=cfg, seed=1, X_tr=X, y=y,
+    fit = SimpleNamespace(models_cfg=cfg, seed=1, X_tr=X, y=y, groups=None,
                           level=SimpleNamespace(name="level1"), model_dir=tmp_path)
     table, best = _tune(fit, Pipeline([("scale", StandardScaler())]), n_jobs=1)
     t = table.set_index("learner")

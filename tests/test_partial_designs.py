@@ -146,6 +146,9 @@ def expected_rules(design: StudyDesign) -> set[str]:
     rules |= {"cascade"} if design.has_cascade else set()
     rules |= {"internal_validation_bootstrap"} if design.has_clinical else set()
     rules |= {"checklists"} | ({"calculator"} if design.nomogram_model else set())
+    rules |= {"nested_fold", "merge_nested"} if design.has_nested else set()
+    rules |= {"shap_values"} if design.has_images else set()
+    rules |= {"sample_size"} if design.has_combined else set()
     return rules | {fig.rule for fig in fr.figure_kinds(design)}
 
 

@@ -114,7 +114,7 @@ def nested_infeasible(y, folds: list[tuple[np.ndarray, np.ndarray]] | None, n_fo
 
 
 def outer_icc(perturbations: dict[str, pd.DataFrame], patient_ids,
-              robustness: dict) -> pd.DataFrame:
+              robustness: dict) -> pd.DataFrame | None:
     """The ICC table of the robustness filter, recomputed on ``patient_ids`` only.
 
     ``perturbations`` holds the robustness stage's merged long tables by source
@@ -122,7 +122,9 @@ def outer_icc(perturbations: dict[str, pd.DataFrame], patient_ids,
     one row per patient x rater). The patients outside ``patient_ids`` (the held-out fold)
     are dropped before any ICC is computed, so the filter never sees them; the ICC form,
     keep rule, threshold and source are the study's (config ``radiomics.robustness``,
-    :func:`alnburden.extraction.robustness.icc_table` and ``combine_icc``).
+    :func:`alnburden.extraction.robustness.icc_table` and ``combine_icc``). A fold of a small
+    study whose lower bounds keep no feature falls back to the point estimate (logged), and
+    to no ICC filter (None) when that keeps none either.
     """
     from alnburden.extraction.robustness import combine_icc, icc_table
 
@@ -135,8 +137,19 @@ def outer_icc(perturbations: dict[str, pd.DataFrame], patient_ids,
         tables[source] = icc_table(sub, icc=robustness.get("icc", "ICC2"),
                                    threshold=float(robustness.get("threshold", 0.75)),
                                    keep_on=robustness.get("keep_on", "ci_low"))
-    return combine_icc(tables["perturbation"], tables["readers"],
-                       robustness.get("source", "perturbation"))
+    table = combine_icc(tables["perturbation"], tables["readers"],
+                        robustness.get("source", "perturbation"))
+    if not table["kept"].any():
+        # a small fold: too few perturbed patients for a lower bound above the threshold
+        point = table["icc"] >= float(robustness.get("threshold", 0.75))
+        logger.warning("no feature passes the robustness filter on this fold's %d patient(s); "
+                       "the fold keeps the %d feature(s) whose ICC point estimate passes%s",
+                       len(keep), int(point.sum()),
+                       "" if point.any() else " (none: the fold runs without the ICC filter)")
+        if not point.any():
+            return None
+        table = table.assign(kept=point.to_numpy())
+    return table
 
 
 def fold_cutoffs(inner: pd.DataFrame, cutoff: str | float) -> dict[str, float]:

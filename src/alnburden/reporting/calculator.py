@@ -415,11 +415,25 @@ def write_calculator(model_dir: str | Path, performance: str | Path, out_html: s
     level, model, variables, level_label, label_rule, simulated
         See :func:`calculator_spec`.
     """
+    from alnburden.modeling.nomogram import has_predictor
+
     fitted = load_model(Path(model_dir) / f"{model}.joblib")
+    out = Path(out_html)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not has_predictor(fitted):  # intercept-only: no predictor passed the clinical screen
+        p = float(fitted.predict_proba(pd.DataFrame(index=[0]))[0, 1])
+        title = html.escape(f"{level_label or level}: {model} model")
+        out.write_text(
+            f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{title}</title></head><body><h1>{title}</h1><p>This model has no "
+            f"predictor (none passed the clinical predictor screen of the training set), so "
+            f"it gives every patient the same probability, the training prevalence: "
+            f"<span id=\"probability\" data-p=\"{p:.17g}\">{p:.3f}</span>. There is "
+            f"nothing to calculate; see the clinical predictor table of this level.</p>"
+            f"</body></html>\n", encoding="utf-8")
+        return out
     cutoff = level_cutoff(pd.read_csv(performance), level, model)
     spec = calculator_spec(fitted, variables, cutoff=cutoff, level=level, level_label=level_label,
                            label_rule=label_rule, model_name=model, simulated=simulated)
-    out = Path(out_html)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_calculator(spec), encoding="utf-8")
     return out

@@ -397,6 +397,14 @@ def _optional_table(run: RunRecord, role: str) -> pd.DataFrame | None:
     return run.table(role) if run.has(role) else None
 
 
+def _riley_text(row: dict) -> str:
+    """One level's Riley et al. minimum beside its training size, in words."""
+    verdict = "meets it" if str(row.get("adequate")).lower() == "true" else "is below it"
+    return (f"{row['level']} ({row['model']}, {int(row['parameters'])} candidate parameters): "
+            f"minimum {int(row['n_min'])} patients ({row['binding']} criterion), training set "
+            f"{int(row['n'])} patients: {verdict}")
+
+
 @filler("sample_size")
 def sample_size(run: RunRecord) -> Filled:
     counts = level_counts(run.table("cohort"), run.table("split"), run.levels)
@@ -409,9 +417,9 @@ def sample_size(run: RunRecord) -> Filled:
     riley = _optional_table(run, "sample_size")
     if riley is not None:
         evidence.append(run.path("sample_size"))
-        parts.append("Riley et al. (2020) minimum sample size for each level's model: "
-                     + "; ".join(", ".join(f"{k} {v}" for k, v in row.items() if pd.notna(v))
-                                 for row in riley.to_dict(orient="records")) + ".")
+        parts.append("Riley et al. (2020) minimum sample size of each level's model: "
+                     + "; ".join(_riley_text(row) for row in riley.to_dict(orient="records"))
+                     + ".")
     else:
         parts.append("The Riley et al. (2020) minimum sample size is not computed in this run.")
     return Filled(" ".join(parts), tuple(evidence), {"levels": counts,

@@ -123,49 +123,40 @@ def external_predictions(bundle: Bundle, cohort: pd.DataFrame, features: pd.Data
             logger.warning("%s: no external patient in the population %r", level.name,
                            level.population)
             continue
-        ids = rows["patient_id"].astype(str).to_numpy()
-        X = None if columns is None else external_feature_matrix(features, ids, columns)
-        models = bundle.models(level.name)
-        harm = bundle.meta.get("harmonization") or {}
-        if harm.get("method", "none") != "none" and X is not None:
-            _harmonize_as_new_batches(models, rows[harm["batch"]], ids)
-        probs, rs = predict_models(models, rows, X)
         y = (rows[level.name].astype(float).to_numpy() if labelled
              else np.full(len(rows), np.nan))
-        nodal = rows["nodal_class"].to_numpy() if "nodal_class" in rows else np.nan
-        ki67 = (pd.to_numeric(rows["ki67"]).to_numpy(dtype=float) if "ki67" in rows
-                else np.nan)
-        for model in sorted(probs):
-            parts.append(pd.DataFrame({
-                "patient_id": ids, "level": level.name, "set": EXTERNAL, "model": model,
-                "y_true": y, "p": probs[model], "rad_score": rs, "nodal_class": nodal,
-                "ki67": ki67}))
+        scored = _scored_rows(bundle, level.name, rows, y, EXTERNAL, columns, features)
+        parts += scored
+        scored_models = [g["model"].iloc[0] for g in scored]
         logger.info("%s: %d external patients scored by %s", level.name, len(rows),
-                    ", ".join(sorted(probs)))
+                    ", ".join(scored_models))
         if labelled and level.population.strip() != "all":
-            parts += _cascade_rows(bundle, level, cohort, columns, features)
+            # a lower level scores EVERY external patient too (set cascade), so that the
+            # hierarchical cascade can route a patient the upper level wrongly passes down,
+            # as the study's level fit does for its test set
+            everyone = cohort.reset_index(drop=True)
+            parts += _scored_rows(bundle, level.name, everyone,
+                                  pd.to_numeric(everyone[level.name], errors="coerce")
+                                  .to_numpy(dtype=float), "cascade", columns, features)
     out = pd.concat(parts, ignore_index=True)[[*PREDICTION_COLUMNS, *PREDICTION_EXTRA_COLUMNS]]
     return out.sort_values(["level", "model", "patient_id"], kind="stable").reset_index(drop=True)
 
 
-def _cascade_rows(bundle: Bundle, level, cohort: pd.DataFrame, columns, features
-                  ) -> list[pd.DataFrame]:
-    """A lower level's frozen models scoring EVERY external patient (set ``cascade``), so
-    that the hierarchical cascade can route a patient the upper level wrongly passes down,
-    as the study's level fit does for its test set."""
-    rows = cohort.reset_index(drop=True)
+def _scored_rows(bundle: Bundle, level: str, rows: pd.DataFrame, y: np.ndarray, set_: str,
+                 columns, features) -> list[pd.DataFrame]:
+    """The frozen models of ``level`` scoring ``rows`` (harmonised as a new batch when the
+    bundle has ComBat): one predictions frame per model, with ``set_`` and labels ``y``."""
     ids = rows["patient_id"].astype(str).to_numpy()
     X = None if columns is None else external_feature_matrix(features, ids, columns)
-    models = bundle.models(level.name)
+    models = bundle.models(level)
     harm = bundle.meta.get("harmonization") or {}
     if harm.get("method", "none") != "none" and X is not None:
         _harmonize_as_new_batches(models, rows[harm["batch"]], ids)
     probs, rs = predict_models(models, rows, X)
-    y = pd.to_numeric(rows[level.name], errors="coerce").to_numpy(dtype=float)
     nodal = rows["nodal_class"].to_numpy() if "nodal_class" in rows else np.nan
     ki67 = pd.to_numeric(rows["ki67"]).to_numpy(dtype=float) if "ki67" in rows else np.nan
-    return [pd.DataFrame({"patient_id": ids, "level": level.name, "set": "cascade",
-                          "model": model, "y_true": y, "p": probs[model], "rad_score": rs,
+    return [pd.DataFrame({"patient_id": ids, "level": level, "set": set_, "model": model,
+                          "y_true": y, "p": probs[model], "rad_score": rs,
                           "nodal_class": nodal, "ki67": ki67}) for model in sorted(probs)]
 
 

@@ -212,6 +212,30 @@ def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
     if not 0 <= fold < k_folds * n_rep:
         raise ValueError(f"outer fold {fold} does not exist ({k_folds} folds x {n_rep} "
                          "repeats)")
+    sub = _outer_fold_data(cohort, split, level, config, fold, nested)
+    if sub is None:
+        return pd.DataFrame(columns=NESTED_COLUMNS)
+    sub_cohort, sub_split, ids_tr = sub
+    icc = None
+    if features is not None and perturbations is not None:
+        icc = outer_icc(perturbations, ids_tr, robustness or {})
+    preds, learner = _fit_fold(sub_cohort, sub_split, features, icc, level, variables,
+                               _fold_config(config, nested), n_jobs, scratch)
+    cuts = fold_cutoffs(preds[preds["set"] == "cv"], cutoff)
+    out = preds[(preds["set"] == "test") & preds["model"].isin(NESTED_MODELS)].copy()
+    out["set"] = "nested"
+    out["cutoff"] = out["model"].map(cuts)
+    out["repeat"], out["fold"], out["learner"] = fold // k_folds, fold % k_folds, learner
+    return out[NESTED_COLUMNS].reset_index(drop=True)
+
+
+def _outer_fold_data(cohort: pd.DataFrame, split: pd.DataFrame, level: Level, config: dict,
+                     fold: int, nested: dict
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray] | None:
+    """The fold fit's cohort and split (outer-training patients as ``train``, the held-out
+    fold as ``test``, groups carried) and the outer-training ids; None (logged) when the
+    level is too small for the nested CV (:func:`nested_infeasible`)."""
+    k_folds, n_rep = int(nested["folds"]), int(nested["repeats"])
     data = level_data(cohort, split, level)
     train = data[data["set"] == "train"]
     grp = _groups(split, train["patient_id"])
@@ -223,7 +247,7 @@ def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
     why = why or nested_infeasible(y, folds, k_folds, inner)
     if why:
         logger.warning("%s: nested cross-validation skipped: %s", level.name, why)
-        return pd.DataFrame(columns=NESTED_COLUMNS)
+        return None
     tr, held = folds[fold]
     ids_tr = train["patient_id"].to_numpy()[tr]
     ids_held = train["patient_id"].to_numpy()[held]
@@ -235,27 +259,32 @@ def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
                               "set": ["train"] * len(ids_tr) + ["test"] * len(ids_held)})
     if grp is not None:  # the fold fit's inner folds keep the groups together too
         sub_split["group"] = np.r_[grp[tr], grp[held]]
-    icc = None
-    if features is not None and perturbations is not None:
-        icc = outer_icc(perturbations, ids_tr, robustness or {})
-    if nested.get("tuning_repeats"):
-        config = {**config, "models": {**(config.get("models") or {}),
-                                       "cv_repeats": int(nested["tuning_repeats"])}}
+    return sub_cohort, sub_split, ids_tr
+
+
+def _fold_config(config: dict, nested: dict) -> dict:
+    """The config of a fold fit: the study's, with ``tuning_repeats`` as ``models.cv_repeats``
+    when given."""
+    if not nested.get("tuning_repeats"):
+        return config
+    return {**config, "models": {**(config.get("models") or {}),
+                                 "cv_repeats": int(nested["tuning_repeats"])}}
+
+
+def _fit_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFrame | None,
+              icc: pd.DataFrame | None, level: Level, variables: list[dict], config: dict,
+              n_jobs: int, scratch: str | Path | None) -> tuple[pd.DataFrame, str]:
+    """:func:`~alnburden.modeling.level_fit.fit_level` in an outer-fold's scratch folder
+    (deleted unless given): its predictions and the learner it chose."""
     own = scratch is None
     folder = Path(tempfile.mkdtemp(prefix="nested_")) if own else Path(scratch)
     try:
-        preds = fit_level(sub_cohort, sub_split, features, icc, level, variables, config,
+        preds = fit_level(cohort, split, features, icc, level, variables, config,
                           out_dir=folder, n_jobs=n_jobs, outer_fold=True)
-        learner = _chosen_learner(folder / level.name / "models" / "learners_cv.csv")
+        return preds, _chosen_learner(folder / level.name / "models" / "learners_cv.csv")
     finally:
         if own:
             shutil.rmtree(folder, ignore_errors=True)
-    cuts = fold_cutoffs(preds[preds["set"] == "cv"], cutoff)
-    out = preds[(preds["set"] == "test") & preds["model"].isin(NESTED_MODELS)].copy()
-    out["set"] = "nested"
-    out["cutoff"] = out["model"].map(cuts)
-    out["repeat"], out["fold"], out["learner"] = fold // k_folds, fold % k_folds, learner
-    return out[NESTED_COLUMNS].reset_index(drop=True)
 
 
 def _groups(split: pd.DataFrame, patient_ids: pd.Series) -> np.ndarray | None:

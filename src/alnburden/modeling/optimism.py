@@ -267,8 +267,16 @@ def optimism_bootstrap(df: pd.DataFrame, y, variables: list[dict], settings: Cli
     if firth:
         logger.info("bootstrap: %d model fit(s) needed Firth's likelihood (separation)", firth)
     res = pd.DataFrame(rows, columns=["resample", "model", "metric", "training", "test"])
+    return BootstrapResult(_optimism_table(res, list(models0), apparent),
+                           _selection_stability(list(models0), variables, counts,
+                                                sel0.predictors, used), res)
+
+
+def _optimism_table(res: pd.DataFrame, models: list[str], apparent: dict) -> pd.DataFrame:
+    """Per model and metric: apparent, mean training and test index over the resamples, the
+    optimism (their mean difference) and the corrected index (apparent - optimism)."""
     table = []
-    for m in models0:
+    for m in models:
         for metric in METRICS:
             r = res[(res["model"] == m) & (res["metric"] == metric)]
             ok = r["training"].notna() & r["test"].notna()
@@ -279,8 +287,15 @@ def optimism_bootstrap(df: pd.DataFrame, y, variables: list[dict], settings: Cli
                           "test": float(np.mean(te)) if ok.any() else float("nan"),
                           "optimism": optimism, "corrected": apparent[m][metric] - optimism,
                           "n_resamples": int(ok.sum())})
+    return pd.DataFrame(table)
+
+
+def _selection_stability(models: list[str], variables: list[dict], counts: dict,
+                         selected: list[str], used: int) -> pd.DataFrame:
+    """How often each candidate predictor was selected over the ``used`` resamples (the
+    Rad-score is always in the combined model)."""
     stab = []
-    for m in models0:
+    for m in models:
         if m == "combined":
             stab.append({"model": m, "variable": "rad_score", "selected": True,
                          "n_selected": used, "n_resamples": used,
@@ -288,9 +303,9 @@ def optimism_bootstrap(df: pd.DataFrame, y, variables: list[dict], settings: Cli
         for v in variables:
             k = counts.get(v["name"], 0)
             stab.append({"model": m, "variable": v["name"],
-                         "selected": v["name"] in sel0.predictors, "n_selected": k,
+                         "selected": v["name"] in selected, "n_selected": k,
                          "n_resamples": used, "frequency": k / used if used else float("nan")})
-    return BootstrapResult(pd.DataFrame(table), pd.DataFrame(stab), res)
+    return pd.DataFrame(stab)
 
 
 def level_optimism(cohort: pd.DataFrame, split: pd.DataFrame, predictions: pd.DataFrame,

@@ -218,45 +218,59 @@ def write_bundle(out_dir: str | Path, zip_path: str | Path, *, study: str, level
                   "versions": library_versions(),
                   "training": {"n": len(train), "levels": {}}, "models": {}}
     for lv in levels:
-        name = lv["name"]
-        dest = out_dir / "models" / name
-        dest.mkdir(parents=True)
-        card = json.loads((Path(model_dirs[name]) / "model_card.json").read_text())
-        for fname in [*card["models"].values(), "model_card.json"]:
-            shutil.copyfile(Path(model_dirs[name]) / fname, dest / fname)
-        meta["models"][name] = {"files": dict(card["models"]),
-                                "predictors": card.get("predictors", []),
-                                "cutoffs": training_cutoffs(performance, name)}
-        meta["training"]["levels"][name] = card.get("data", {})
+        _copy_level_models(out_dir, lv["name"], Path(model_dirs[lv["name"]]), performance, meta)
     clinical = clinical_summary(train, variables)
     (out_dir / "training" / "clinical.json").write_text(
         json.dumps(to_jsonable(clinical), indent=2, sort_keys=True) + "\n")
     meta["radiomics"] = None
     if features is not None:
-        shutil.copyfile(params_path, out_dir / PARAMS)
-        fmeta = dict(feature_meta or {})
-        columns = _feature_columns(model_dirs)
-        f = features.assign(patient_id=features["patient_id"].astype(str))
-        ftrain = f[f["patient_id"].isin(train_ids)].drop(columns="patient_id")
-        ftrain = ftrain.astype(float).replace([np.inf, -np.inf], np.nan)
-        feature_summary(ftrain).to_csv(out_dir / "training" / "features.csv", index=False,
-                                       float_format="%.10g", lineterminator="\n")
-        kept = (sorted(icc.loc[icc["kept"].astype(bool), "feature"].astype(str))
-                if icc is not None and "kept" in icc.columns else None)
-        rad = dict(radiomics or {})
-        meta["radiomics"] = {
-            "params_file": PARAMS, "params_sha256": sha256_of(out_dir / PARAMS),
-            "extracted_params_sha256": fmeta.get("params_sha256"),
-            "pyradiomics_version": fmeta.get("pyradiomics_version"),
-            "simpleitk_version": fmeta.get("simpleitk_version"),
-            "feature_columns": columns, "icc_kept": kept,
-            "extraction": {k: rad[k] for k in ("peritumoral_mm", "components", "fast_glcm")
-                           if k in rad},
-            "provenance": fmeta}
+        meta["radiomics"] = _write_radiomics(out_dir, features, train_ids, feature_meta, icc,
+                                             params_path, radiomics, model_dirs)
     (out_dir / META).write_text(json.dumps(to_jsonable(meta), indent=2, sort_keys=True) + "\n")
     (out_dir / "model_card.md").write_text(_model_card_md(meta))
     _write_checksums(out_dir)
     return zip_bundle(out_dir, zip_path)
+
+
+def _copy_level_models(out_dir: Path, name: str, model_dir: Path, performance: pd.DataFrame,
+                       meta: dict) -> None:
+    """Copy one level's fitted models and card into the bundle; record its files,
+    predictors, training-chosen cutoffs and training counts in ``meta``."""
+    dest = out_dir / "models" / name
+    dest.mkdir(parents=True)
+    card = json.loads((model_dir / "model_card.json").read_text())
+    for fname in [*card["models"].values(), "model_card.json"]:
+        shutil.copyfile(model_dir / fname, dest / fname)
+    meta["models"][name] = {"files": dict(card["models"]),
+                            "predictors": card.get("predictors", []),
+                            "cutoffs": training_cutoffs(performance, name)}
+    meta["training"]["levels"][name] = card.get("data", {})
+
+
+def _write_radiomics(out_dir: Path, features: pd.DataFrame, train_ids: set[str],
+                     feature_meta: Mapping | None, icc: pd.DataFrame | None,
+                     params_path: str | Path | None, radiomics: Mapping | None,
+                     model_dirs: Mapping[str, str | Path]) -> dict:
+    """The params file and the training patients' feature summaries into the bundle; the
+    extraction contract an external run checks (``meta["radiomics"]``)."""
+    shutil.copyfile(params_path, out_dir / PARAMS)
+    fmeta = dict(feature_meta or {})
+    f = features.assign(patient_id=features["patient_id"].astype(str))
+    ftrain = f[f["patient_id"].isin(train_ids)].drop(columns="patient_id")
+    ftrain = ftrain.astype(float).replace([np.inf, -np.inf], np.nan)
+    feature_summary(ftrain).to_csv(out_dir / "training" / "features.csv", index=False,
+                                   float_format="%.10g", lineterminator="\n")
+    kept = (sorted(icc.loc[icc["kept"].astype(bool), "feature"].astype(str))
+            if icc is not None and "kept" in icc.columns else None)
+    rad = dict(radiomics or {})
+    return {"params_file": PARAMS, "params_sha256": sha256_of(out_dir / PARAMS),
+            "extracted_params_sha256": fmeta.get("params_sha256"),
+            "pyradiomics_version": fmeta.get("pyradiomics_version"),
+            "simpleitk_version": fmeta.get("simpleitk_version"),
+            "feature_columns": _feature_columns(model_dirs), "icc_kept": kept,
+            "extraction": {k: rad[k] for k in ("peritumoral_mm", "components", "fast_glcm")
+                           if k in rad},
+            "provenance": fmeta}
 
 
 def _model_card_md(meta: dict) -> str:

@@ -233,6 +233,19 @@ def optimism_bootstrap(df: pd.DataFrame, y, variables: list[dict], settings: Cli
     if indices is None:
         rng = np.random.default_rng(seed)
         indices = [rng.integers(0, len(y), len(y)) for _ in range(int(n_boot))]
+    rows, counts, used = _resample_fits(clin, full, y, settings, indices)
+    res = pd.DataFrame(rows, columns=["resample", "model", "metric", "training", "test"])
+    return BootstrapResult(_optimism_table(res, list(models0), apparent),
+                           _selection_stability(list(models0), variables, counts,
+                                                sel0.predictors, used), res)
+
+
+def _resample_fits(clin, full, y: np.ndarray, settings: ClinicalSettings,
+                   indices) -> tuple[list[dict], dict[str, int], int]:
+    """Refit the predictor strategy and the models on every resample; each model's indices
+    on its own resample (``training``) and on the original rows (``test``), how often each
+    predictor was selected, and how many resamples were used (one-class resamples and
+    failed fits are skipped, logged)."""
     rows, counts, used, skipped, firth = [], {}, 0, 0, 0
     with _quiet():
         for b, idx in enumerate(indices):
@@ -266,10 +279,7 @@ def optimism_bootstrap(df: pd.DataFrame, y, variables: list[dict], settings: Cli
                        "fitted)", skipped, len(indices))
     if firth:
         logger.info("bootstrap: %d model fit(s) needed Firth's likelihood (separation)", firth)
-    res = pd.DataFrame(rows, columns=["resample", "model", "metric", "training", "test"])
-    return BootstrapResult(_optimism_table(res, list(models0), apparent),
-                           _selection_stability(list(models0), variables, counts,
-                                                sel0.predictors, used), res)
+    return rows, counts, used
 
 
 def _optimism_table(res: pd.DataFrame, models: list[str], apparent: dict) -> pd.DataFrame:

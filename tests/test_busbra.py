@@ -46,8 +46,11 @@ def test_busbra_extraction_runs_on_real_images():
 
 def test_busbra_perturbations():
     ex = RadiomicsExtractor(PARAMS, peritumoral_mm=(3,))
-    long = extract_perturbed(ex, BUSBRA / "Images" / "bus_0001-l.png",
-                             BUSBRA / "Masks" / "mask_0001-l.png", ASSUMED_SPACING_MM, 3, 0,
-                             patient_id="0001-l")
+    long, perturbations = extract_perturbed(ex, BUSBRA / "Images" / "bus_0001-l.png",
+                                            BUSBRA / "Masks" / "mask_0001-l.png",
+                                            ASSUMED_SPACING_MM, 3, 0, patient_id="0001-l")
     assert list(long["rater"]) == [0, 1, 2, 3]
     assert np.isfinite(long.drop(columns="patient_id").to_numpy(float)).all()
+    # each perturbation is a plausible second contour of a real lesion, not a copy of it
+    assert list(perturbations["perturbation"]) == [1, 2, 3]
+    assert perturbations["dice"].between(0.6, 0.999).all()

@@ -7,6 +7,7 @@ simulator's seed and the split's seed set to that seed, and tabulates every publ
     python -m alnburden.tools.calibrate --seeds 1 2 3 4 5 --cores 2
     python -m alnburden.tools.calibrate --seeds 1 2 3 --effect high_latent_low_ki67=3.5 --out DIR
     python -m alnburden.tools.calibrate --oracle --effect high_latent_low_ki67=3.5   # seconds
+    python -m alnburden.tools.calibrate --null --seeds 1 2 3 4 5 --tables-only --out DIR
 
 Writes ``results/calibration/seed_<k>/`` (one full run each), and
 ``results/calibration/calibration.{csv,md}``. The generator's effect sizes live in
@@ -173,6 +174,54 @@ def oracle_settings(config: dict, effects: dict | None = None) -> dict:
             "high_burden_fraction": sim.get("high_burden_fraction")}
 
 
+#: Effect sizes of a null cohort: the labels (N+, N>=3) depend on nothing the study sees
+#: (not the latent the images show, not Ki-67, and the ALN class does not follow the node
+#: count), while the images and clinical values keep their usual variation. Every honest
+#: AUC of such a cohort is 0.5 in expectation; the ``cv`` rows of the level fit show the
+#: optimism of choices made on all training rows.
+NULL_EFFECTS = {"pos_latent": 0.0, "pos_ki67": 0.0, "high_latent_low_ki67": 0.0,
+                "high_latent_high_ki67": 0.0, "high_ki67": 0.0, "high_ki67_group_shift": 0.0,
+                "aln_positive_shift": 0.0, "aln_count_slope": 0.0}
+
+
+def every_auc(out_dir: Path) -> pd.DataFrame:
+    """Mean, SD, min, max over the seed runs under ``out_dir`` of every AUC of
+    ``performance.csv`` (level x model x set), with the bootstrap optimism-corrected AUC of
+    ``internal_validation.csv`` as set ``corrected``: the internal-validation table of the
+    closing notes and the null study's table."""
+    frames = []
+    for perf in sorted(Path(out_dir).glob("seed_*/results/tables/performance.csv")):
+        seed = int(perf.parents[2].name.removeprefix("seed_"))
+        frames.append(pd.read_csv(perf)[["level", "model", "set", "auc"]].assign(seed=seed))
+        boot = perf.with_name("internal_validation.csv")
+        if boot.exists():
+            b = pd.read_csv(boot)
+            b = b[b["metric"] == "auc"]
+            frames.append(pd.DataFrame({"level": b["level"], "model": b["model"],
+                                        "set": "corrected", "auc": b["corrected"],
+                                        "seed": seed}))
+    if not frames:
+        raise FileNotFoundError(f"no finished seed run under {out_dir}")
+    runs = pd.concat(frames, ignore_index=True)
+    g = runs.groupby(["level", "model", "set"], sort=False)["auc"]
+    table = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "min": g.min(),
+                          "max": g.max(), "n_seeds": g.count()}).reset_index()
+    return table
+
+
+def validation_view(aucs: pd.DataFrame) -> pd.DataFrame:
+    """:func:`every_auc`'s means as one row per level and model of the study (radiomics,
+    clinical, combined) with a column per kind of estimate: apparent, cv, nested,
+    corrected, test."""
+    kinds = {"train": "apparent", "cv": "cv", "nested": "nested", "corrected": "corrected",
+             "test": "test"}
+    sub = aucs[aucs["model"].isin(["radiomics", "clinical", "combined"])
+               & aucs["set"].isin(list(kinds))]
+    view = sub.pivot_table(index=["level", "model"], columns="set", values="mean",
+                           sort=False).rename(columns=kinds)
+    return view[[k for k in kinds.values() if k in view.columns]].reset_index()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the default study over seeds and compare "
                                      "with the published AUCs.")
@@ -186,6 +235,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tables-only", action="store_true",
                         help="build only the evaluation tables of each seed (no figures, "
                              "SHAP, bundle or report): the numbers, at about 2/3 of the cost")
+    parser.add_argument("--null", action="store_true",
+                        help="labels independent of everything the study sees "
+                             "(NULL_EFFECTS): writes every AUC's mean over seeds to "
+                             "null.csv (honest AUCs are 0.5)")
     parser.add_argument("--oracle", action="store_true",
                         help="print the generator's ceiling AUCs (seconds, no workflow run) "
                              "and stop")
@@ -194,6 +247,8 @@ def main(argv: list[str] | None = None) -> None:
         effects = parse_effect_overrides(args.effect)
     except (TypeError, ValueError) as err:
         parser.error(str(err))
+    if args.null:
+        effects = {**effects, **NULL_EFFECTS}
     config = yaml.safe_load(args.configfile.read_text())
     if args.oracle:
         print(oracle_aucs(**oracle_settings(config, effects)).to_markdown(index=False,
@@ -204,11 +259,26 @@ def main(argv: list[str] | None = None) -> None:
         run_seed(seed, args.out.resolve() / f"seed_{seed}", args.cores, args.configfile.resolve(),
                  effects, tables_only=args.tables_only)
         print(f"seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
+    aucs = every_auc(args.out)
+    seeds = sorted(int(p.name.removeprefix("seed_")) for p in args.out.glob("seed_*"))
+    variant = ", ".join(f"{k}={v}" for k, v in effects.items()) or "default effect sizes"
+    view = validation_view(aucs)
+    print(view.to_markdown(index=False, floatfmt=".3f"))
+    if args.null:
+        aucs["difference_from_0.5"] = aucs["mean"] - 0.5
+        write_table(aucs, args.out / "null.csv", float_format="%.3f",
+                    title=f"Null cohort (labels independent of images and clinical values), "
+                          f"seeds {seeds}: AUC by level, model and set")
+        print(aucs.to_markdown(index=False, floatfmt=".3f"))
+        return
+    write_table(aucs, args.out / "aucs.csv", float_format="%.3f",
+                title=f"Every AUC over seeds {seeds} ({variant})")
+    write_table(view, args.out / "internal_validation.csv", float_format="%.3f",
+                title=f"Mean AUC by kind of estimate over seeds {seeds} ({variant})")
     rows = collect_seeds(args.out, config)
     rows.to_csv(args.out / "calibration_runs.csv", index=False)
     table = summarise(rows)
     seeds = sorted(int(k) for k in rows["seed"].unique())
-    variant = ", ".join(f"{k}={v}" for k, v in effects.items()) or "default effect sizes"
     write_table(table, args.out / "calibration.csv", float_format="%.3f",
                 title=f"In-silico calibration over seeds {seeds} ({variant})")
     print(table.to_markdown(index=False, floatfmt=".3f"))

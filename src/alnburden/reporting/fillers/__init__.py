@@ -15,12 +15,12 @@ Roles (the keys of the rule's inputs): ``cohort``, ``split``, ``table1``, ``pred
 ``subgroups``, ``reclassification``, ``cascade_metrics``, ``features``, ``icc``,
 ``params``; per level ``card_<level>``, ``selected_<level>``, ``learners_<level>``,
 ``clinical_<level>``, ``nomogram_<level>``, ``calculator_<level>``, ``shap_<level>``; and
-``internal_validation``, ``sample_size``, ``bundle``.
+``internal_validation``, ``sample_size``, ``bundle``, ``repeated_splits``.
 
 The fillers are grouped by the kind of fact they state, one module each: :mod:`.study`
 (outline, objectives, limitations), :mod:`.cohort` (source, eligibility, size, missing data,
 flow), :mod:`.predictors`, :mod:`.radiomics`, :mod:`.models`, :mod:`.validation` (the split and
-the test set), :mod:`.results` and :mod:`.software` (versions). Below them sit the run
+the test set, worded by :mod:`.split` from the split the run used), :mod:`.results` and :mod:`.software` (versions). Below them sit the run
 (:mod:`.record`: :class:`RunRecord`, :class:`Filled`, the registry), the counts of its tables
 (:mod:`.counts`), facts several fillers share (:mod:`.run_facts`) and the wording of numbers
 and lists (:mod:`.phrases`). Importing this package registers every filler.

@@ -7,6 +7,7 @@ from alnburden.reporting.fillers.phrases import percent, plural, word_list
 from alnburden.reporting.fillers.record import Filled, RunRecord, filler
 from alnburden.reporting.fillers.run_facts import (clinical_variables, level_phrase,
                                                    optional_table, validation_report)
+from alnburden.reporting.fillers.split import split_facts
 
 
 @filler("data_source")
@@ -17,12 +18,16 @@ def data_source(run: RunRecord) -> Filled:
         text = (f"In-silico cohort of {plural(len(cohort), 'patient')} written by the workflow's "
                 f"seeded generator (seed {sim['seed']}): simulated B-mode images, masks and "
                 "clinical data in the manifest format. **A simulation, not clinical data.** "
-                "Development and test data come from the same source (random split).")
+                "Development and test data come from the same source, divided by the "
+                f"{split_facts(run).name}.")
         facts = {"n_patients": len(cohort), "simulated": True, "seed": int(sim["seed"])}
     else:
-        text = (f"The user's manifest `{run.config['cohort']['manifest']}`: "
-                f"{plural(len(cohort), 'patient')}, each with its own row; development and test "
-                "data come from this one source (random split).")
+        split = split_facts(run)
+        rows = (f"{plural(len(cohort), 'row')} in {plural(cohort[split.group].nunique(), 'group')}"
+                f" of `{split.group}`" if split.group in cohort.columns
+                else f"{plural(len(cohort), 'patient')}, each with its own row")
+        text = (f"The user's manifest `{run.config['cohort']['manifest']}`: {rows}; development "
+                f"and test data come from this one source, divided by the {split.name}.")
         facts = {"n_patients": len(cohort), "simulated": False}
     return Filled(text, (run.path("cohort"),), facts)
 

@@ -11,6 +11,7 @@ from alnburden.reporting.fillers.phrases import plural, word_list
 from alnburden.reporting.fillers.record import Filled, RunRecord, filler
 from alnburden.reporting.fillers.run_facts import (arms_phrase, chosen_learners, has_external,
                                                    has_nested, training_cutoffs)
+from alnburden.reporting.fillers.split import split_facts
 
 
 @filler("model_building")
@@ -40,7 +41,7 @@ def model_building(run: RunRecord) -> Filled:
     if run.design.has_combined:
         parts.append("Combined: logistic regression of the out-of-fold Rad-score and the "
                      "independent predictors.")
-    parts.append("Internal validation: the random hold-out test set (item 12a)"
+    parts.append(f"Internal validation: the {split_facts(run).test_set} (item 12a)"
                  + (" and nested cross-validation" if has_nested(run) else "") + ".")
     return Filled(" ".join(parts), tuple(evidence), {"chosen": chosen_learners(run)})
 

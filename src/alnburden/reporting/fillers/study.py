@@ -7,6 +7,7 @@ from alnburden.reporting.fillers.phrases import plural, word_list
 from alnburden.reporting.fillers.record import Filled, RunRecord, filler
 from alnburden.reporting.fillers.run_facts import (arms_phrase, has_external, has_nested,
                                                    level_phrase)
+from alnburden.reporting.fillers.split import split_facts
 
 
 @filler("study_outline")
@@ -32,7 +33,10 @@ def target_population(run: RunRecord) -> Filled:
 
 @filler("objectives")
 def objectives(run: RunRecord) -> Filled:
-    validation = ["a random hold-out test set (internal validation)"]
+    split = split_facts(run)
+    validation = [f"a {split.test_set} (internal validation)"]
+    if split.repeats:
+        validation.append(plural(split.repeats, "repeated random split"))
     if has_nested(run):
         validation.append("nested cross-validation of the whole level fit")
     if has_external(run):
@@ -61,7 +65,10 @@ def pipeline(run: RunRecord) -> Filled:
 def limitations(run: RunRecord) -> Filled:
     counts = level_counts(run.table("cohort"), run.table("split"), run.levels)
     facts = [f"{lv}: {c['train_events']} training events" for lv, c in counts.items()]
-    parts = [f"Facts to discuss: {word_list(facts)}; one random split of one source"
+    split = split_facts(run)
+    parts = [f"Facts to discuss: {word_list(facts)}; one {split.name} of one source"
+             + (f" (and {plural(split.repeats, 'repeated random split')})" if split.repeats
+                else "")
              + ("" if has_external(run) else ", no external validation")
              + ("" if has_nested(run) else "; hyperparameters and clinical predictors chosen on "
                 "all training rows, so CV estimates are slightly optimistic")]

@@ -1,5 +1,6 @@
 """The clinical arm of one level: the strategy's predictors on the training patients,
-their table with its warnings, and the fitted clinical model (:func:`select_clinical_predictors`)."""
+their table with its warnings, and the fitted clinical model
+(:func:`select_clinical_predictors`)."""
 
 from __future__ import annotations
 

@@ -66,7 +66,9 @@ def univariable_logistic(df: pd.DataFrame, y, variables: list[dict]) -> pd.DataF
         rows = term_rows(fit, variable_of)
         rows["variable_p"] = variable_p(fit, list(X.columns))
         out.append(rows)
-    return pd.concat(out, ignore_index=True)[TERM_COLUMNS] if out else pd.DataFrame(columns=TERM_COLUMNS)
+    if not out:
+        return pd.DataFrame(columns=TERM_COLUMNS)
+    return pd.concat(out, ignore_index=True)[TERM_COLUMNS]
 
 
 def multivariable_logistic(df: pd.DataFrame, y, variables: list[dict]) -> pd.DataFrame:

@@ -20,7 +20,8 @@ Roles (the keys of the rule's inputs): ``cohort``, ``split``, ``table1``, ``pred
 The fillers are grouped by the kind of fact they state, one module each: :mod:`.study`
 (outline, objectives, limitations), :mod:`.cohort` (source, eligibility, size, missing data,
 flow), :mod:`.predictors`, :mod:`.radiomics`, :mod:`.models`, :mod:`.validation` (the split and
-the test set, worded by :mod:`.split` from the split the run used), :mod:`.results` and :mod:`.software` (versions). Below them sit the run
+the test set, worded by :mod:`.split` from the split the run used), :mod:`.results` and
+:mod:`.software` (versions). Below them sit the run
 (:mod:`.record`: :class:`RunRecord`, :class:`Filled`, the registry), the counts of its tables
 (:mod:`.counts`), facts several fillers share (:mod:`.run_facts`) and the wording of numbers
 and lists (:mod:`.phrases`). Importing this package registers every filler.

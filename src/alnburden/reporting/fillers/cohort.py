@@ -68,7 +68,8 @@ def data_preparation(run: RunRecord) -> Filled:
                      f"{s.get('normalizeScale')}), "
                      f"resampling to {s.get('resampledPixelSpacing')} mm "
                      f"({s.get('interpolator')}), features from the lesion and "
-                     f"{word_list(f'{w:g} mm' for w in run.config['radiomics']['peritumoral_mm'])} "
+                     f"{word_list(f'{w:g} mm' for w in run.config['radiomics']['peritumoral_mm'])}"
+                     " "
                      "peritumoral ring(s). The same steps apply to every patient.")
     return Filled(" ".join(parts), (run.path("cohort"),) + ((run.path("params"),)
                                                           if run.design.has_images else ()), {})
@@ -118,7 +119,8 @@ def missing_data(run: RunRecord) -> Filled:
     miss = missing_counts(cohort, [v["name"] for v in clinical_variables(run)])
     total = sum(miss.values())
     which = [f"{k} {v}" for k, v in miss.items() if v]
-    parts = [f"Missing clinical values in the validated cohort ({plural(len(cohort), 'patient')}): "
+    parts = ["Missing clinical values in the validated cohort "
+             f"({plural(len(cohort), 'patient')}): "
              + (f"{total} ({word_list(which)})" if total else "none") + ".",
              f"Validation report: `{validation_report(run).name}`."]
     required = [v["name"] for v in clinical_variables(run) if v.get("required", True)]

@@ -147,7 +147,8 @@ def prediction_calculation(run: RunRecord) -> Filled:
 @filler("model_files")
 def model_files(run: RunRecord) -> Filled:
     names = sorted({m for lv in run.levels for m in run.card(lv)["models"]})
-    text = (f"Every fitted model is saved per level (`results/<level>/models/`: {word_list(names)}, "
+    text = ("Every fitted model is saved per level "
+            f"(`results/<level>/models/`: {word_list(names)}, "
             "joblib) with a model card of inputs, coefficients, training size and library "
             "versions.")
     ev = [run.path(f"card_{lv}") for lv in run.levels]

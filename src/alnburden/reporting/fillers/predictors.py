@@ -11,8 +11,9 @@ from alnburden.reporting.fillers.run_facts import clinical_variables
 def candidate_predictors(run: RunRecord) -> Filled:
     parts = []
     if run.design.has_clinical:
-        parts.append(f"{plural(len(clinical_variables(run)), 'candidate clinical variable')} declared in "
-                     f"the config: {word_list(v['name'] for v in clinical_variables(run))}; no pre-selection "
+        variables = clinical_variables(run)
+        parts.append(f"{plural(len(variables), 'candidate clinical variable')} declared in "
+                     f"the config: {word_list(v['name'] for v in variables)}; no pre-selection "
                      "(every one enters the univariable screen).")
     if run.design.has_images:
         parts.append(f"{plural(len(run.feature_columns), 'radiomic feature')} per patient "
@@ -39,7 +40,8 @@ def _spec_text(v: dict) -> str:
 def predictor_definitions(run: RunRecord) -> Filled:
     parts = []
     if run.design.has_clinical:
-        parts.append("Clinical predictors: " + "; ".join(_spec_text(v) for v in clinical_variables(run))
+        parts.append("Clinical predictors: "
+                     + "; ".join(_spec_text(v) for v in clinical_variables(run))
                      + ".")
     if run.design.has_images:
         parts.append("Radiomics: pyradiomics features of the lesion mask and the peritumoral "

@@ -42,7 +42,8 @@ def statistical_comparison(run: RunRecord) -> Filled:
     text = ("Paired DeLong test of AUCs (alnburden.stats, checked against a reference), "
             "two-sided, p < 0.05, no multiplicity correction; operating points at the "
             f"training cutoff ({run.config['evaluation'].get('cutoff')}). Software: "
-            f"Python with scipy {package_version('scipy')}, statsmodels {package_version('statsmodels')}.")
+            f"Python with scipy {package_version('scipy')}, statsmodels "
+            f"{package_version('statsmodels')}.")
     ev = (run.path("auc_delong"),) if "auc_delong" in run.files else ()
     return Filled(text, ev, {})
 

@@ -1,6 +1,7 @@
 """The train/test split a run used, in words: the one place the fillers read it from.
 
-A run's split is one of three kinds (``docs/splits.md``, :func:`alnburden.cohort.split.make_split`):
+A run's split is one of three kinds (``docs/splits.md``,
+:func:`alnburden.cohort.split.make_split`):
 the stratified **random** split (the default), a **grouped** random split (config
 ``split.group``: a group's rows all on one side) or a **user**-given split (config
 ``split.column``: a manifest column says train or test); a random or grouped split may also

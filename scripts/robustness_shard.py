@@ -1,8 +1,10 @@
-"""Rule robustness_shard: features on perturbed images of this shard's ICC (training) patients."""
+"""Rules robustness_shard and readers_shard: the features of this shard's training patients
+measured a second time, on perturbed masks (robustness_shard: the ICC patients) or on the
+second reader's masks (readers_shard: the patients with a mask_reader2)."""
 
 from typing import TYPE_CHECKING
 
-from alnburden.extraction.robustness import extract_robustness_shard
+from alnburden.extraction.robustness import extract_readers_shard, extract_robustness_shard
 from alnburden.io import read_table, setup_logging
 
 if TYPE_CHECKING:
@@ -11,17 +13,21 @@ if TYPE_CHECKING:
     snakemake: Snakemake
 
 log = setup_logging(snakemake.log[0])
-extract_robustness_shard(
-    read_table(snakemake.input.cohort),
-    read_table(snakemake.input.split),
+output, params = snakemake.output, snakemake.params
+shard = dict(
+    cohort=read_table(snakemake.input.cohort),
+    split=read_table(snakemake.input.split),
     shard=int(snakemake.wildcards.shard),
-    n_shards=snakemake.params.n_shards,
+    n_shards=params.n_shards,
     params_path=snakemake.input.params,
-    out_path=snakemake.output.features,
-    perturbations_path=snakemake.output.perturbations,
-    peritumoral_mm=snakemake.params.peritumoral_mm,
-    components=snakemake.params.components,
-    fast_glcm=snakemake.params.fast_glcm,
+    out_path=output.features,
+    peritumoral_mm=params.peritumoral_mm,
+    components=params.components,
+    fast_glcm=params.fast_glcm,
     progress_logger=log,
-    **snakemake.params.robustness,
 )
+if "dice" in output.keys():  # readers_shard
+    extract_readers_shard(**shard, dice_path=output.dice)
+else:
+    extract_robustness_shard(**shard, perturbations_path=output.perturbations,
+                             **params.robustness)

@@ -110,17 +110,23 @@ def _write(path: Path, arr) -> str:
     return str(path)
 
 
-def test_extract_perturbed_long_table(tmp_path):
-    params = tmp_path / "p.yaml"
-    params.write_text(yaml.safe_dump(SMALL))
-    rng = np.random.default_rng(0)
+def _disk_cohort(tmp_path: Path, radii, seed: int) -> pd.DataFrame:
+    """Patients P0, P1, ... with a noisy image and a disk lesion of each radius (pixels)."""
+    rng = np.random.default_rng(seed)
     rows = []
-    for i in range(2):
-        mask = sitk.GetArrayFromImage(disk_mask(radius=15 + 3 * i))
+    for i, radius in enumerate(radii):
+        mask = sitk.GetArrayFromImage(disk_mask(radius=radius))
         img = np.clip(rng.normal(150, 20, mask.shape) - 80 * mask, 0, 255)
         rows.append({"patient_id": f"P{i}", "image": _write(tmp_path / f"i{i}.png", img),
                      "mask": _write(tmp_path / f"m{i}.png", mask * 255), "pixel_spacing_mm": 0.1})
-    cohort = pd.DataFrame(rows)
+    return pd.DataFrame(rows)
+
+
+def test_extract_perturbed_long_table(tmp_path):
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump(SMALL))
+    cohort = _disk_cohort(tmp_path, (15, 18), seed=0)
+    rows = cohort.to_dict(orient="records")
     ex = RadiomicsExtractor(params, peritumoral_mm=(1,))
     long, records = extract_perturbed_cohort(ex, cohort, 3, seed=5)
     assert list(long.columns[:2]) == ["patient_id", "rater"] and len(long) == 8
@@ -166,14 +172,7 @@ def test_perturbations_do_not_depend_on_sharding(tmp_path):
     """A patient's perturbed features are the same whatever shard count extracts them."""
     params = tmp_path / "p.yaml"
     params.write_text(yaml.safe_dump(SMALL))
-    rng = np.random.default_rng(2)
-    rows = []
-    for i in range(4):
-        mask = sitk.GetArrayFromImage(disk_mask(radius=12 + 2 * i))
-        img = np.clip(rng.normal(150, 20, mask.shape) - 80 * mask, 0, 255)
-        rows.append({"patient_id": f"P{i}", "image": _write(tmp_path / f"i{i}.png", img),
-                     "mask": _write(tmp_path / f"m{i}.png", mask * 255), "pixel_spacing_mm": 0.1})
-    cohort = pd.DataFrame(rows)
+    cohort = _disk_cohort(tmp_path, (12, 14, 16, 18), seed=2)
     split = pd.DataFrame({"patient_id": cohort["patient_id"], "set": "train"})
     merged = {}
     for n_shards in (1, 3):

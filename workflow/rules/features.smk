@@ -125,7 +125,7 @@ rule readers_shard:
     conda:
         ENV
     script:
-        script_path("readers_shard.py")
+        script_path("robustness_shard.py")
 
 
 rule icc:

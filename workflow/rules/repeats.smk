@@ -37,7 +37,7 @@ if DESIGN.has("repeated_splits"):
         conda:
             ENV
         script:
-            script_path("repeat_split.py")
+            script_path("split_cohort.py")
 
     rule repeat_fit_level:
         input:

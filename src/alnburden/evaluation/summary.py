@@ -13,19 +13,24 @@ combined / a learner), ``set`` (train / cv / test; a paper's "validation" cohort
 ``test``), ``auc`` (0-1), optional ``subgroup`` (``null``, ``low`` or ``high``: the Ki-67
 subgroups of ``evaluation.ki67_cutoff``), optional ``source`` (citation shown in the
 table) and ``note``.
+
+The summary is a list of sections, each a list of Markdown lines, heading first (``[]`` when
+the run lacks it): this module writes the header and the sections of the evaluation tables
+(:func:`header_section`, :func:`comparison_section`, ...), the stage that computes something
+else writes its own (e.g. :func:`alnburden.evaluation.sample_size.sample_size_lines`), and
+``scripts/summary.py`` lists them in order for :func:`write_summary`. A new section is a
+function returning its lines in its own module and one entry in that list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from alnburden.evaluation import tables as ev
-from alnburden.evaluation.sample_size import sample_size_lines
-from alnburden.evaluation.repeats import repeated_splits_lines
 from alnburden.formatting import fmt_ci, fmt_number, fmt_p
 
 #: The in-silico disclaimer written at the top of every summary of a simulated cohort.
@@ -154,10 +159,23 @@ def _subgroup_text(label: str) -> str:
     return str(label).replace(">=", "≥")
 
 
-def _header(title: str | None, simulated: bool, manifest: str | None,
+def header_section(title: str | None, simulated: bool, manifest: str | None,
             compared: bool = False) -> list[str]:
-    """Title (the config's ``study``) and what the cohort is; the caveat about published
-    numbers only when the summary compares with some (``compared``)."""
+    """The summary's first lines: its title and what the cohort is.
+
+    Parameters
+    ----------
+    title
+        Heading, the config's ``study`` (None: "alnburden: summary of results").
+    simulated
+        The cohort is the in-silico cohort (config ``cohort.manifest: null``): the summary
+        opens with :data:`SIMULATION_STATEMENT`, else with :data:`REAL_STATEMENT`.
+    manifest
+        The user's manifest path (shown when ``simulated`` is False).
+    compared
+        The summary compares with published numbers (the config's ``published`` lists
+        some): the caveat about them is added.
+    """
     statement = (SIMULATION_STATEMENT + (SIMULATION_COMPARED if compared else "")
                  if simulated else
                  REAL_STATEMENT.format(manifest=manifest or "?")
@@ -165,7 +183,7 @@ def _header(title: str | None, simulated: bool, manifest: str | None,
     return [f"# {title or 'alnburden: summary of results'}", "", statement, ""]
 
 
-def _comparison_section(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
+def comparison_section(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
                         published: Sequence[Mapping],
                         level_labels: Mapping[str, str] | None) -> list[str]:
     """This run's AUCs beside the published ones (:func:`comparison_table`)."""
@@ -190,7 +208,7 @@ def _comparison_section(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
         "run's 95% confidence interval.", ""]
 
 
-def _performance_section(perf: pd.DataFrame,
+def performance_section(perf: pd.DataFrame,
                          level_labels: Mapping[str, str] | None) -> list[str]:
     """Discrimination and operating points of the primary models (train and test)."""
     main = perf[perf["model"].isin(ev.PRIMARY_MODELS)]
@@ -223,9 +241,13 @@ def _cutoff_sources(perf: pd.DataFrame) -> str:
     return "; ".join(words[s] for s in found) or "none"
 
 
-def _internal_validation_section(perf: pd.DataFrame, level_labels: Mapping[str, str] | None,
+def internal_validation_section(perf: pd.DataFrame, level_labels: Mapping[str, str] | None,
                                  nested_expected: bool) -> list[str]:
-    """AUC of the primary models by kind of estimate: apparent, tuning (cv), nested, test."""
+    """AUC of the primary models by kind of estimate: apparent, tuning (cv), nested, test.
+
+    ``nested_expected``: the design runs the nested cross-validation, so a level without
+    nested rows (too few patients for the outer folds) is named.
+    """
     main = perf[perf["model"].isin(ev.PRIMARY_MODELS)]
     if main.empty:
         return []
@@ -256,7 +278,7 @@ def _internal_validation_section(perf: pd.DataFrame, level_labels: Mapping[str, 
     return out
 
 
-def _delong_section(delong: pd.DataFrame | None,
+def delong_section(delong: pd.DataFrame | None,
                     level_labels: Mapping[str, str] | None) -> list[str]:
     """Paired DeLong tests of the test set."""
     if delong is None or delong.empty:
@@ -271,7 +293,7 @@ def _delong_section(delong: pd.DataFrame | None,
             _md_table(["Level", "Comparison", "AUC A", "AUC B", "z", "P"], rows), ""]
 
 
-def _subgroup_section(subgroups: pd.DataFrame | None,
+def subgroup_section(subgroups: pd.DataFrame | None,
                       level_labels: Mapping[str, str] | None) -> list[str]:
     """AUCs within the Ki-67 subgroups (test set)."""
     if subgroups is None or subgroups.empty:
@@ -294,9 +316,11 @@ def _subgroup_section(subgroups: pd.DataFrame | None,
             "which also reacts to a different case mix.", ""]
 
 
-def _cascade_section(cascade_metrics: pd.DataFrame | None,
+def cascade_section(cascade_metrics: pd.DataFrame | None,
                      model: str = "combined") -> list[str]:
-    """Accuracy and kappas of the hierarchical cascade of ``model`` (one sentence)."""
+    """Accuracy and kappas of the hierarchical cascade of ``model`` (one sentence); ``model``
+    is the one the cascade routed patients with
+    (:attr:`alnburden.design.StudyDesign.cascade_model`)."""
     if cascade_metrics is None or cascade_metrics.empty:
         return []
     m = cascade_metrics.iloc[0]
@@ -310,115 +334,43 @@ def _cascade_section(cascade_metrics: pd.DataFrame | None,
             f"{fmt_number(m['kappa_quadratic'])}." + (f" Note: {note}." if note else ""), ""]
 
 
-def _skipped_section(skipped: Sequence[str]) -> list[str]:
-    """What the study design left out, one line each ("skipped: ... because ...")."""
+def skipped_section(skipped: Sequence[str]) -> list[str]:
+    """What the study design left out, one line each ("skipped: ... because ..."; the rule
+    passes the design's, the table registry's and the figure registry's)."""
     if not skipped:
         return []
     return ["## Not in this study design", "", *(f"- {line}" for line in skipped), ""]
 
 
-def render_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
-                   published: Sequence[Mapping], *, simulated: bool = True,
-                   manifest: str | None = None, title: str | None = None,
-                   level_labels: Mapping[str, str] | None = None,
-                   cascade_metrics: pd.DataFrame | None = None,
-                   delong: pd.DataFrame | None = None, cascade_model: str = "combined",
-                   skipped: Sequence[str] = (), nested_expected: bool = False,
-                   extra: Sequence[str] = (), sample_size: pd.DataFrame | None = None,
-                   repeated_splits: pd.DataFrame | None = None,
-                   features: Sequence[str] = ()) -> str:
-    """Markdown text of the summary (parameters: see :func:`write_summary`).
-
-    Sections, each left out when its table is absent or empty: the comparison with the
-    published values (only when ``published`` lists some), discrimination and operating points, paired DeLong tests, Ki-67
-    subgroups, the hierarchical cascade, and what the study design skipped.
-    """
-    parts = (_header(title, simulated, manifest, compared=bool(published))
-             + _comparison_section(perf, subgroups, published, level_labels)
-             + _performance_section(perf, level_labels)
-             + _internal_validation_section(perf, level_labels, nested_expected)
-             + _delong_section(delong, level_labels)
-             + _subgroup_section(subgroups, level_labels)
-             + _cascade_section(cascade_metrics, cascade_model)
-             + (["## Radiomic features", "", *features, ""] if features else [])
-             + list(extra)
-             + sample_size_lines(sample_size, level_labels)
-             + repeated_splits_lines(repeated_splits, level_labels)
-             + _skipped_section(skipped))
-    return "\n".join(parts).rstrip() + "\n"
-
-
-def write_summary(perf: pd.DataFrame, subgroups: pd.DataFrame | None,
-                  published: Sequence[Mapping], path: str | Path, *, simulated: bool = True,
-                  manifest: str | None = None, title: str | None = None,
-                  level_labels: Mapping[str, str] | None = None,
-                  cascade_metrics: pd.DataFrame | None = None,
-                  delong: pd.DataFrame | None = None, cascade_model: str = "combined",
-                  skipped: Sequence[str] = (), nested_expected: bool = False,
-                  extra: Sequence[str] = (), sample_size: pd.DataFrame | None = None,
-                  repeated_splits: pd.DataFrame | None = None,
-                  features: Sequence[str] = ()) -> Path:
-    """Write ``results/summary.md``.
+def render_summary(sections: Iterable[Sequence[str]]) -> str:
+    """Markdown text of the summary: the sections' lines in the order given.
 
     Parameters
     ----------
-    perf
-        Performance table (:func:`alnburden.evaluation.tables.performance_table`).
-    subgroups
-        Ki-67 subgroup table (:func:`alnburden.evaluation.tables.subgroup_table`) or None.
-    published
-        The config's ``published`` list (shape in the module docstring); may be empty.
-    path
-        Destination Markdown file.
-    simulated
-        True when the cohort is the in-silico cohort (config ``cohort.manifest: null``):
-        the summary then opens with :data:`SIMULATION_STATEMENT`.
-    manifest
-        The user's manifest path (shown when ``simulated`` is False).
-    title
-        Heading (default "alnburden: summary of results").
-    level_labels
-        Display name of each level, ``{name: description}`` (the rule passes
-        ``StudyDesign.level_label`` of every level); a level not in it is shown by name.
-    cascade_metrics, delong
-        Optional cascade metrics and DeLong table, summarised when given.
-    cascade_model
-        The model the cascade routed patients with
-        (:attr:`alnburden.design.StudyDesign.cascade_model`); default combined.
-    skipped
-        What the study design left out, one ``"skipped: ... because ..."`` sentence each
-        (the rule passes the design's, the table registry's and the figure registry's);
-        listed in a last section when not empty.
-    nested_expected
-        The design runs the nested cross-validation: a level without nested rows (too few
-        patients for the outer folds) is named in the internal-validation section.
-    extra
-        Markdown lines of sections other modules write (e.g.
-        :func:`alnburden.evaluation.internal_validation.internal_validation_summary`),
-        placed before the skipped parts.
-    sample_size
-        Riley et al. minimum sample sizes
-        (:func:`alnburden.evaluation.sample_size.sample_size_table`), summarised when given.
-    repeated_splits
-        ``results/tables/repeated_splits.csv`` (config ``split.repeats`` > 0), or None:
-        :func:`alnburden.evaluation.repeats.repeated_splits_lines`.
-    features
-        Markdown lines of the radiomic features section (robustness, discretisation:
-        :func:`alnburden.extraction.robustness.features_summary_lines`).
+    sections
+        Each section's Markdown lines, heading first (``[]`` leaves it out): the header
+        (:func:`header_section`), then the sections of the stages the run has, e.g.
+        :func:`comparison_section`, :func:`performance_section`,
+        :func:`internal_validation_section`, :func:`delong_section`,
+        :func:`subgroup_section`, :func:`cascade_section`,
+        :func:`alnburden.extraction.robustness.features_summary_lines`,
+        :func:`alnburden.evaluation.internal_validation.internal_validation_summary`,
+        :func:`alnburden.evaluation.sample_size.sample_size_lines`,
+        :func:`alnburden.evaluation.repeats.repeated_splits_lines` and, last,
+        :func:`skipped_section` (``scripts/summary.py`` builds the list).
+    """
+    return "\n".join(line for section in sections for line in section).rstrip() + "\n"
+
+
+def write_summary(sections: Iterable[Sequence[str]], path: str | Path) -> Path:
+    """Write ``results/summary.md`` from its sections (:func:`render_summary`).
 
     Returns
     -------
     Path
         The file written (no timestamps: two runs give identical files).
     """
-    text = render_summary(perf, subgroups, published, simulated=simulated, manifest=manifest,
-                          title=title, level_labels=level_labels,
-                          cascade_metrics=cascade_metrics, delong=delong,
-                          cascade_model=cascade_model, skipped=skipped,
-                          nested_expected=nested_expected, extra=extra,
-                          sample_size=sample_size, repeated_splits=repeated_splits,
-                          features=features)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    path.write_text(render_summary(sections))
     return path

@@ -202,27 +202,12 @@ class RadiomicsExtractor:
             pyradiomics feature name -> value (no region prefix, no diagnostics), exactly
             ``execute(image, mask)``'s values.
         """
-        from radiomics import imageoperations
-
-        ex = self.extractor_
-        s = ex.settings.copy()
-        key, region = self._grid(prepared, imageoperations.getMask(mask, **s), s)
-        resampled, filtered = prepared.grids[key]
-
-        # execute(): step 2, bounding box on the (resampled) image and mask
-        bb, corrected = imageoperations.checkMask(resampled, region, **s)
-        if corrected is not None:
-            region = corrected
-        # step 4: shape on the crop without padding
+        s, resampled, region, bb, crops = self._region(prepared, mask)
+        # execute(): step 4, shape on the crop without padding
         features: dict = collections.OrderedDict()
-        features.update(ex.computeShape(resampled, region, bb, **s))
-        # step 6: every image type, cropped to the bounding box (padDistance 0)
-        if filtered is None:
-            filtered = self._filter(resampled, region, s, shared_only=True)
-            prepared.grids[key] = (resampled, filtered)
-        per_region = self._filter(resampled, region, s, shared_only=False)
-        for im, name, kwargs in _ordered(ex.enabledImagetypes, filtered, per_region):
-            im_c, mask_c = imageoperations.cropToTumorMask(im, region, bb, padDistance=0)
+        features.update(self.extractor_.computeShape(resampled, region, bb, **s))
+        # step 6: every image type, cropped to the bounding box
+        for im_c, mask_c, name, kwargs in crops:
             features.update(self._compute_features(im_c, mask_c, name, kwargs))
         return {k: v for k, v in features.items() if not k.startswith("diagnostics_")}
 
@@ -248,6 +233,30 @@ class RadiomicsExtractor:
         """
         from radiomics import imageoperations
 
+        s, _, _, _, crops = self._region(prepared, mask)
+        out: dict[str, int] = {}
+        for im_c, mask_c, name, kwargs in crops:
+            values = sitk.GetArrayFromImage(im_c)
+            inside = sitk.GetArrayFromImage(mask_c) == s.get("label", 1)
+            binned, _ = imageoperations.binImage(values, inside, **kwargs)
+            out[name] = int(binned[inside].max())
+        return out
+
+    def _region(self, prepared: PreparedImage, mask: sitk.Image):
+        """Steps 1, 2 and 6 of ``execute`` for one region, shared by :meth:`measure` and
+        :meth:`grey_levels`.
+
+        Returns
+        -------
+        (dict, SimpleITK.Image, SimpleITK.Image, ndarray, iterator)
+            The settings, the image on the region's grid (:meth:`_grid`), the region's mask
+            on it (as ``checkMask`` corrected it), its bounding box, and every enabled image
+            type cropped to that box (padDistance 0) as ``(image, mask, image type name,
+            its settings)``: the filters that do not depend on the mask are computed once
+            per grid and cached in ``prepared.grids``, the others for this region.
+        """
+        from radiomics import imageoperations
+
         ex = self.extractor_
         s = ex.settings.copy()
         key, region = self._grid(prepared, imageoperations.getMask(mask, **s), s)
@@ -259,14 +268,9 @@ class RadiomicsExtractor:
             filtered = self._filter(resampled, region, s, shared_only=True)
             prepared.grids[key] = (resampled, filtered)
         per_region = self._filter(resampled, region, s, shared_only=False)
-        out: dict[str, int] = {}
-        for im, name, kwargs in _ordered(ex.enabledImagetypes, filtered, per_region):
-            im_c, mask_c = imageoperations.cropToTumorMask(im, region, bb, padDistance=0)
-            values = sitk.GetArrayFromImage(im_c)
-            inside = sitk.GetArrayFromImage(mask_c) == s.get("label", 1)
-            binned, _ = imageoperations.binImage(values, inside, **kwargs)
-            out[name] = int(binned[inside].max())
-        return out
+        crops = ((*imageoperations.cropToTumorMask(im, region, bb, padDistance=0), name, kwargs)
+                 for im, name, kwargs in _ordered(ex.enabledImagetypes, filtered, per_region))
+        return s, resampled, region, bb, crops
 
     @staticmethod
     def _grid(prepared: PreparedImage, label_mask: sitk.Image,

@@ -689,12 +689,12 @@ def robustness_summary_lines(icc: pd.DataFrame,
 
 def features_summary_lines(icc: pd.DataFrame, discretisation: pd.DataFrame | None = None,
                            perturbations: pd.DataFrame | None = None) -> list[str]:
-    """Markdown lines of the summary's radiomic-features section: features kept by the
-    robustness filter per image type, the perturbed masks' Dice and the grey levels per image
-    type (with a warning line for any image type below 16 levels)."""
+    """Markdown lines of the summary's radiomic-features section (its heading first):
+    features kept by the robustness filter per image type, the perturbed masks' Dice and the
+    grey levels per image type (with a warning line for any image type below 16 levels)."""
     from alnburden.extraction.discretisation import discretisation_summary_lines
 
     lines = robustness_summary_lines(icc, perturbations)
     if discretisation is not None and len(discretisation):
         lines += discretisation_summary_lines(discretisation)
-    return lines
+    return ["## Radiomic features", "", *lines, ""] if lines else []

@@ -40,7 +40,8 @@ AUTHORS = "**Authors to complete**"
 OPTIONAL_FILES = {"internal_validation": "tables/internal_validation.csv",
                   "sample_size": "tables/sample_size.csv",
                   "bundle": "bundle.zip",
-                  "shap_{level}": "tables/{level}_shap.csv"}
+                  "shap_{level}": "tables/{level}_shap.csv",
+                  "repeated_splits": "tables/repeated_splits.csv"}
 
 
 def checklist_files(design: StudyDesign, tables: Sequence[str], params: str | None = None,

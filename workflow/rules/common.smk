@@ -256,8 +256,12 @@ def bootstrap_inputs():
     """Every level's bootstrap optimism table, for the internal_validation table."""
     if "internal_validation" not in table_names(DESIGN):
         return {}
-    return {"bootstrap": expand(f"{RESULTS}/{{level}}/internal_validation_bootstrap.csv",
-                                level=LEVELS)}
+    out = {"bootstrap": expand(f"{RESULTS}/{{level}}/internal_validation_bootstrap.csv",
+                               level=LEVELS)}
+    if DESIGN.has_whole_fit_bootstrap:  # validation.smk: the whole level fit in the bootstrap
+        out["whole_fit"] = expand(f"{RESULTS}/{{level}}/internal_validation_whole_fit.csv",
+                                  level=LEVELS)
+    return out
 
 
 def skipped_parts():

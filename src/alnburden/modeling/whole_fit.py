@@ -20,7 +20,7 @@ One resample ``b`` (rule ``whole_fit_resample``, one Snakemake job each)
 2. **Copies** (:func:`build_resample`): the ``k``-th copy of patient ``P001`` becomes patient
    ``P001~k`` (every copy gets a new id, the first one included), with the cohort row, the
    radiomic feature row and (for the ICC) the perturbation / second-reader rows of
-   ``P001``. The copies of one patient (or of one ``split.group`` group) share one
+   ``P001`` (when the robustness stage perturbed it: it perturbs a fraction of the patients). The copies of one patient (or of one ``split.group`` group) share one
    ``group`` in the resample's split: the level fit's inner folds
    (:mod:`alnburden.modeling.folds`) keep a group on one side, so no tuning or Rad-score
    fold has a patient in its fitting and its validation part.
@@ -161,7 +161,8 @@ class Resample:
     features
         Radiomic feature rows of the same ids (None without images).
     perturbations
-        The robustness long tables by source with the copies' rows only (None without).
+        The robustness long tables by source with the copies' rows only (the copies of
+        the resampled patients that were perturbed; None without).
     copy_ids, source_ids
         The id of every copy and the original patient it copies, in resample order.
     original_ids
@@ -177,16 +178,18 @@ class Resample:
     original_ids: np.ndarray
 
 
-def _copy_rows(table: pd.DataFrame, copies: pd.DataFrame, what: str) -> pd.DataFrame:
+def _copy_rows(table: pd.DataFrame, copies: pd.DataFrame, what: str | None) -> pd.DataFrame:
     """Every row of ``table`` whose ``patient_id`` is a source of ``copies``
-    (``patient_id, source``), once per copy, under the copy's id."""
+    (``patient_id, source``), once per copy, under the copy's id. ``what`` names the table
+    in the error raised when a source has no row; None: a source without rows has no copy
+    (the robustness tables hold a fraction of the patients)."""
     t = table.assign(patient_id=table["patient_id"].astype(str))
     absent = sorted(set(copies["source"]) - set(t["patient_id"]))
-    if absent:
+    if absent and what is not None:
         raise ValueError(f"{len(absent)} resampled patient(s) have no row in the {what}, e.g. "
                          f"{absent[:5]}; rerun the extraction on this cohort")
     out = copies.rename(columns={"patient_id": "_copy"}).merge(
-        t, left_on="source", right_on="patient_id", how="left", sort=False)
+        t, left_on="source", right_on="patient_id", how="inner", sort=False)
     return (out.drop(columns=["patient_id", "source"]).rename(columns={"_copy": "patient_id"})
             [list(t.columns)].reset_index(drop=True))
 
@@ -239,7 +242,7 @@ def build_resample(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
                                   f[f["patient_id"].isin(set(ids))]], ignore_index=True)
     sub_pert = None
     if perturbations is not None:
-        sub_pert = {source: _copy_rows(long_df, copies, f"{source} robustness table")
+        sub_pert = {source: _copy_rows(long_df, copies, None)
                     for source, long_df in perturbations.items()}
     logger.info("%s resample: %d rows from %d of the %d training patients", level.name,
                 len(copy_ids), len(set(src)), len(ids))

@@ -282,3 +282,34 @@ def test_whole_fit_rules_write_the_rows_and_the_corrected_indices(tmp_path):
     summary = (results / "summary.md").read_text()
     assert "whole level fit refitted in each of 2 bootstrap resample(s)" in summary
     assert (results / "benchmarks" / "whole_fit_resample" / "level1_0.tsv").is_file()
+
+
+def test_the_combined_training_rows_are_rescored_by_the_fitted_pipeline():
+    """The combined model's training index is the pipeline's: the combined model on the
+    final radiomics model's Rad-scores, not on the out-of-fold ones it was fitted on."""
+    from scipy.special import expit
+
+    from alnburden.modeling.persistence import rad_score
+    from alnburden.modeling.whole_fit import applied_train_rows
+
+    class OnRadScore:  # a combined model that returns expit(rad_score)
+        def predict_proba(self, df):
+            p = expit(df["rad_score"].to_numpy(dtype=float))
+            return np.c_[1 - p, p]
+
+    cohort, split, _, _ = _tiny_study()
+    train = level_fit.level_data(cohort, split, LEVEL1).query("set == 'train'")
+    ids = list(train.index)
+    rng = np.random.default_rng(0)
+    p_rad = rng.uniform(0.05, 0.95, len(ids))
+    preds = pd.concat([
+        _preds("train", train["y"], p_rad, "radiomics", ids),
+        _preds("train", train["y"], np.full(len(ids), 0.5), "combined", ids),  # out-of-fold
+        _preds("test", train["y"], np.full(len(ids), 0.3), "combined", ids)], ignore_index=True)
+    preds["rad_score"] = 0.0
+    out = applied_train_rows(preds, cohort, split, LEVEL1, OnRadScore())
+    comb = out[(out["set"] == "train") & (out["model"] == "combined")]
+    assert comb["p"].to_numpy() == pytest.approx(expit(rad_score(p_rad)))
+    assert comb["rad_score"].to_numpy() == pytest.approx(rad_score(p_rad))
+    assert out[out["set"] == "test"].equals(preds[preds["set"] == "test"])
+    assert applied_train_rows(preds, cohort, split, LEVEL1, None) is preds

@@ -213,6 +213,23 @@ def nested_fold_inputs(wildcards):
     return out
 
 
+def whole_fit_merge_inputs(wildcards):
+    """A level's resamples, its predictions, cohort and split, and its combined model
+    (the apparent index of the combined pipeline: alnburden.modeling.whole_fit)."""
+    out = {
+        "resamples": expand(
+            f"{RESULTS}/{wildcards.level}/whole_fit/resample_{{b}}.csv",
+            b=DESIGN.whole_fit_resample_ids,
+        ),
+        "predictions": f"{RESULTS}/{wildcards.level}/predictions.csv",
+        "cohort": rules.validate_cohort.output.cohort,
+        "split": rules.split_cohort.output.split,
+    }
+    if DESIGN.has_combined:
+        out["combined"] = f"{RESULTS}/{wildcards.level}/models/combined.joblib"
+    return out
+
+
 def level_predictions():
     """Every level's predictions (and its nested CV's), in level order: the tables that
     merge_predictions joins into results/predictions.csv."""
@@ -242,6 +259,8 @@ def fit_level_outputs():
     if DESIGN.has_clinical:
         out["clinical"] = entry(f"{RESULTS}/tables/{{level}}_clinical_logistic.csv",
                                 "clinical_logistic", "Clinical predictors")
+    if DESIGN.has_combined:  # read by merge_whole_fit (validation.smk)
+        out["combined_model"] = f"{RESULTS}/{{level}}/models/combined.joblib"
     return out
 
 

@@ -87,11 +87,7 @@ if DESIGN.has_whole_fit_bootstrap:
 
     rule merge_whole_fit:
         input:
-            resamples=expand(
-                f"{RESULTS}/{{{{level}}}}/whole_fit/resample_{{b}}.csv",
-                b=DESIGN.whole_fit_resample_ids,
-            ),
-            predictions=f"{RESULTS}/{{level}}/predictions.csv",
+            unpack(whole_fit_merge_inputs),
         output:
             report(
                 f"{RESULTS}/{{level}}/internal_validation_whole_fit.csv",
@@ -100,6 +96,7 @@ if DESIGN.has_whole_fit_bootstrap:
                 subcategory="Internal validation",
             ),
         params:
+            level=level_config,
             strategy=config["models"]["clinical_strategy"],
         log:
             f"{LOGS}/merge_whole_fit/{{level}}.log",

@@ -30,12 +30,18 @@ One resample ``b`` (rule ``whole_fit_resample``, one Snakemake job each)
    recomputed on the copies' perturbation rows (:func:`alnburden.modeling.nested.outer_icc`).
    The level's test set is not read. ``fit_level`` returns both sets at once:
 
-   - its ``train`` rows are the resample's own apparent predictions (the final models on
-     the rows they were fitted on; for ``combined``: on the resample's out-of-fold
-     Rad-scores it was fitted on, exactly as the level's own apparent rows are), Harrell's
-     *training* index;
    - its ``test`` rows are the original training patients scored by the resample's final
-     models (the Rad-score from the resample's radiomics model), Harrell's *test* index.
+     models (the Rad-score from the resample's final radiomics model), Harrell's *test*
+     index;
+   - its ``train`` rows are the resample's own apparent predictions (the final models on
+     the rows they were fitted on), Harrell's *training* index. For ``combined`` the
+     ``train`` rows of ``fit_level`` hold the combined model on the out-of-fold Rad-scores
+     it was fitted on; the *test* rows cannot have out-of-fold Rad-scores, so, for the
+     three indices to measure the same thing, the combined model's training index (and
+     its apparent index, below) is that of the fitted pipeline applied to its own
+     training rows: the combined model on the final radiomics model's Rad-scores
+     (:func:`applied_train_rows`). Mixing the two kinds gave a negative AUC optimism
+     (-0.05 with the logistic learner on a synthetic study of 300 patients).
 
    Being test rows, the originals are never fitting rows of any step (the leakage test of
    ``tests/test_whole_fit.py`` spies on the selection to prove it).
@@ -47,7 +53,8 @@ One resample ``b`` (rule ``whole_fit_resample``, one Snakemake job each)
 Merge (rule ``merge_whole_fit``, :func:`whole_fit_table`)
 ---------------------------------------------------------
 ``apparent`` is the index of the level's own ``train`` predictions
-(``results/<level>/predictions.csv``); ``optimism`` the mean of ``optimism_b`` over the
+(``results/<level>/predictions.csv``; for ``combined``: the level's saved combined model
+on its final Rad-scores, :func:`applied_train_rows`); ``optimism`` the mean of ``optimism_b`` over the
 resamples where both indices exist (``n_resamples`` counts them; a resample whose fit
 failed, e.g. too few distinct patients for the folds, is logged and left out, as
 ``rms::validate`` drops failed fits); ``corrected = apparent - optimism``.
@@ -70,6 +77,8 @@ resample, hence the optimism estimate, if anything, larger (conservative).
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,13 +89,15 @@ from alnburden.levels import Level
 from alnburden.modeling.level_fit import level_data
 from alnburden.modeling.nested import NESTED_MODELS, _fit_fold, _fold_config, _groups, outer_icc
 from alnburden.modeling.optimism import METRICS, performance_indices
+from alnburden.modeling.persistence import load_model, rad_score
 from alnburden.schemas import with_defaults
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["COPY_SEPARATOR", "WHOLE_FIT_PROCEDURE", "RESAMPLE_COLUMNS", "WHOLE_FIT_COLUMNS",
            "Resample", "whole_fit_settings", "draw_resample", "build_resample",
-           "probability_indices", "resample_optimism", "fit_resample", "whole_fit_table",
+           "probability_indices", "applied_train_rows", "resample_optimism", "fit_resample",
+           "whole_fit_table", "level_whole_fit",
            "whole_fit_summary_line"]
 
 #: Joins a patient id and its copy number: the second copy of ``P001`` is ``P001~2``.
@@ -262,6 +273,43 @@ def probability_indices(y, p) -> dict[str, float]:
     return performance_indices(y, np.log(p) - np.log1p(-p))
 
 
+def applied_train_rows(preds: pd.DataFrame, cohort: pd.DataFrame, split: pd.DataFrame,
+                       level: Level, combined) -> pd.DataFrame:
+    """``preds`` with the ``combined`` model's ``train`` rows rescored as the fitted pipeline
+    scores a patient: the combined model on the Rad-score of the final radiomics model
+    (its ``radiomics`` ``train`` rows), not on the out-of-fold Rad-score it was fitted on.
+
+    Parameters
+    ----------
+    preds
+        A level fit's predictions (``train`` rows of ``radiomics`` and ``combined``).
+    cohort, split, level
+        The fit's cohort and split (the clinical columns of its training rows).
+    combined
+        The fitted combined model (``<level>/models/combined.joblib``), or None: ``preds``
+        is returned unchanged (a design without the combined model).
+    """
+    if combined is None:
+        return preds
+    data = level_data(cohort, split, level)
+    train = data[data["set"] == "train"]
+    rad = preds[(preds["set"] == "train") & (preds["model"] == "radiomics")]
+    rs = pd.Series(rad_score(rad["p"].to_numpy(dtype=float)),
+                   index=rad["patient_id"].astype(str).to_numpy())
+    missing = sorted(set(train.index) - set(rs.index))
+    if missing:
+        raise ValueError(f"{len(missing)} training patient(s) have no radiomics train row, "
+                         f"e.g. {missing[:5]}; rerun fit_level")
+    p = pd.Series(combined.predict_proba(train.assign(rad_score=rs.loc[train.index].to_numpy()))
+                  [:, 1], index=train.index)
+    out = preds.copy()
+    rows = (out["set"] == "train") & (out["model"] == "combined")
+    ids = out.loc[rows, "patient_id"].astype(str)
+    out.loc[rows, "p"] = p.loc[ids].to_numpy()
+    out.loc[rows, "rad_score"] = rs.loc[ids].to_numpy()
+    return out
+
+
 def resample_optimism(preds: pd.DataFrame, level: str, b: int, learner: str = "",
                       models=NESTED_MODELS) -> pd.DataFrame:
     """Harrell's training and test index of every model of one resample's fit.
@@ -343,14 +391,24 @@ def fit_resample(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataFra
     icc = None
     if res.features is not None and res.perturbations is not None:
         icc = outer_icc(res.perturbations, res.copy_ids, robustness or {})
+    folder = Path(tempfile.mkdtemp(prefix="whole_fit_")) if scratch is None else Path(scratch)
     try:
-        preds, learner = _fit_fold(res.cohort, res.split, res.features, icc, level, variables,
-                                   _fold_config(config, {"tuning_repeats": tuning_repeats}),
-                                   n_jobs, scratch)
-    except ValueError as err:
-        logger.warning("%s resample %d skipped: the level fit cannot run on it: %s",
-                       level.name, b, err)
-        return pd.DataFrame(columns=RESAMPLE_COLUMNS)
+        try:
+            preds, learner = _fit_fold(res.cohort, res.split, res.features, icc, level,
+                                       variables,
+                                       _fold_config(config, {"tuning_repeats": tuning_repeats}),
+                                       n_jobs, folder)
+        except ValueError as err:
+            logger.warning("%s resample %d skipped: the level fit cannot run on it: %s",
+                           level.name, b, err)
+            return pd.DataFrame(columns=RESAMPLE_COLUMNS)
+        combined = folder / level.name / "models" / "combined.joblib"
+        preds = applied_train_rows(preds, res.cohort, res.split, level,
+                                   load_model(combined) if (preds["model"] == "combined").any()
+                                   else None)
+    finally:
+        if scratch is None:
+            shutil.rmtree(folder, ignore_errors=True)
     out = resample_optimism(preds, level.name, int(b), learner)
     for r in out[out["metric"] == "auc"].itertuples():
         logger.info("%s resample %d %s: AUC on the resample %.3f, on the original patients "
@@ -389,7 +447,8 @@ def whole_fit_table(resamples: list[pd.DataFrame], predictions: pd.DataFrame, le
     Returns
     -------
     DataFrame
-        :data:`WHOLE_FIT_COLUMNS`, one row per model x metric: ``training`` and ``test`` are
+        :data:`WHOLE_FIT_COLUMNS`, one row per model x metric (``predictions`` should hold
+        :func:`applied_train_rows` for the combined model): ``training`` and ``test`` are
         the means over the resamples, ``optimism`` the mean of ``training - test`` over the
         resamples where both exist (``n_resamples``), ``corrected = apparent - optimism``.
     """
@@ -421,7 +480,28 @@ def whole_fit_table(resamples: list[pd.DataFrame], predictions: pd.DataFrame, le
                          "procedure": WHOLE_FIT_PROCEDURE,
                          "learners_chosen": _learners_chosen(res) if model == "radiomics"
                          else ""})
-    return pd.DataFrame(rows, columns=WHOLE_FIT_COLUMNS)
+    table = pd.DataFrame(rows, columns=WHOLE_FIT_COLUMNS)
+    memorised = table[(table["model"] == "radiomics") & (table["metric"] == "auc")
+                      & (table["training"] > 0.99)]
+    if len(memorised):
+        logger.warning("%s: the chosen learner(s) (%s) score their own training rows almost "
+                       "perfectly (mean AUC on the resamples %.3f); Harrell's bootstrap then "
+                       "underestimates the optimism (the original patients overlap the "
+                       "resample): read the nested cross-validation for the radiomics model",
+                       level, memorised["learners_chosen"].iloc[0],
+                       memorised["training"].iloc[0])
+    return table
+
+
+def level_whole_fit(resamples: list[pd.DataFrame], predictions: pd.DataFrame,
+                    cohort: pd.DataFrame, split: pd.DataFrame, level: Level, combined=None,
+                    strategy: str = "") -> pd.DataFrame:
+    """A level's whole-fit bootstrap table (rule ``merge_whole_fit``): :func:`whole_fit_table`
+    of the resamples, the apparent indices from the level's ``predictions.csv`` with the
+    combined model's rows rescored by :func:`applied_train_rows` (``combined``: the level's
+    ``models/combined.joblib``, None without a combined model)."""
+    applied = applied_train_rows(predictions, cohort, split, level, combined)
+    return whole_fit_table(resamples, applied, level.name, strategy)
 
 
 def whole_fit_summary_line(table: pd.DataFrame) -> str:

@@ -123,8 +123,10 @@ def test_optimism_arithmetic_on_a_hand_computed_case():
     assert r.loc["auc", "optimism"] == pytest.approx(0.25)
     assert r.loc["brier", "optimism"] == pytest.approx(0.158125 - 0.3375)
     assert r.loc["auc", "n_rows"] == 4 and r.loc["auc", "n_patients"] == 3
+    assert r.loc["auc", "n_oob"] == 1 and np.isnan(r.loc["auc", "oob"])  # D alone: one class
     # a second resample with AUC optimism 0.05, an empty (skipped) one; apparent AUC 1.0
-    second = r.reset_index().assign(resample=1, training=0.80, test=0.75, optimism=0.05)
+    second = r.reset_index().assign(resample=1, training=0.80, test=0.75, optimism=0.05,
+                                    oob=0.7)
     apparent = _preds("train", [0, 1, 0, 1], [0.2, 0.9, 0.3, 0.8])
     table = whole_fit_table([r.reset_index()[RESAMPLE_COLUMNS], second[RESAMPLE_COLUMNS],
                              pd.DataFrame(columns=RESAMPLE_COLUMNS)], apparent, "level1",
@@ -135,6 +137,7 @@ def test_optimism_arithmetic_on_a_hand_computed_case():
     assert table.loc["auc", "optimism"] == pytest.approx((0.25 + 0.05) / 2)
     assert table.loc["auc", "corrected"] == pytest.approx(1.0 - 0.15)
     assert table.loc["auc", "n_resamples"] == 2
+    assert table.loc["auc", "oob"] == pytest.approx(0.7)                 # the one that exists
     assert table.loc["brier", "apparent"] == pytest.approx((0.04 + 0.01 + 0.09 + 0.04) / 4)
     assert set(table["procedure"]) == {WHOLE_FIT_PROCEDURE}
 
@@ -236,6 +239,7 @@ def test_the_resample_fit_never_trains_on_the_original_patients(monkeypatch):
     assert set(out["model"]) == {"radiomics", "clinical", "combined"}
     assert (out["optimism"] == out["training"] - out["test"]).all()
     assert out["n_patients"].iloc[0] == len(drawn)
+    assert out["n_oob"].iloc[0] == len(originals - drawn)       # the out-of-bag patients
 
 
 # --------------------------------------------------------------------------- workflow

@@ -106,11 +106,12 @@ COPY_SEPARATOR = "~"
 WHOLE_FIT_PROCEDURE = "bootstrap (whole level fit)"
 #: Columns of ``results/<level>/whole_fit/resample_<b>.csv``.
 RESAMPLE_COLUMNS = ["level", "resample", "model", "metric", "training", "test", "optimism",
-                    "learner", "n_rows", "n_patients"]
+                    "oob", "learner", "n_rows", "n_patients", "n_oob"]
 #: Columns of ``results/<level>/internal_validation_whole_fit.csv`` (those of
 #: ``internal_validation_bootstrap.csv``, then ``procedure`` and ``learners_chosen``).
 WHOLE_FIT_COLUMNS = ["level", "model", "metric", "apparent", "training", "test", "optimism",
-                     "corrected", "n_resamples", "strategy", "procedure", "learners_chosen"]
+                     "corrected", "n_resamples", "strategy", "procedure", "learners_chosen",
+                     "oob"]
 _EPS = 1e-12
 
 
@@ -327,7 +328,9 @@ def resample_optimism(preds: pd.DataFrame, level: str, b: int, learner: str = ""
     Returns
     -------
     DataFrame
-        :data:`RESAMPLE_COLUMNS`, one row per model x metric; ``optimism = training - test``.
+        :data:`RESAMPLE_COLUMNS`, one row per model x metric; ``optimism = training - test``;
+        ``oob``: the index on the original patients the resample did not draw (``n_oob`` of
+        them; the out-of-bag patients of Efron's leave-one-out bootstrap).
     """
     rows = []
     for model in models:
@@ -337,11 +340,14 @@ def resample_optimism(preds: pd.DataFrame, level: str, b: int, learner: str = ""
             continue
         on_b = probability_indices(tr["y_true"], tr["p"])
         on_orig = probability_indices(te["y_true"], te["p"])
-        n_patients = tr["patient_id"].astype(str).str.rsplit(COPY_SEPARATOR, n=1).str[0].nunique()
+        drawn = set(tr["patient_id"].astype(str).str.rsplit(COPY_SEPARATOR, n=1).str[0])
+        out_of_bag = te[~te["patient_id"].astype(str).isin(drawn)]
+        oob = probability_indices(out_of_bag["y_true"], out_of_bag["p"])
         rows += [{"level": level, "resample": int(b), "model": model, "metric": m,
                   "training": on_b[m], "test": on_orig[m], "optimism": on_b[m] - on_orig[m],
-                  "learner": learner if model == "radiomics" else "", "n_rows": len(tr),
-                  "n_patients": int(n_patients)} for m in METRICS]
+                  "oob": oob[m], "learner": learner if model == "radiomics" else "",
+                  "n_rows": len(tr), "n_patients": len(drawn), "n_oob": len(out_of_bag)}
+                 for m in METRICS]
     return pd.DataFrame(rows, columns=RESAMPLE_COLUMNS)
 
 
@@ -450,7 +456,10 @@ def whole_fit_table(resamples: list[pd.DataFrame], predictions: pd.DataFrame, le
         :data:`WHOLE_FIT_COLUMNS`, one row per model x metric (``predictions`` should hold
         :func:`applied_train_rows` for the combined model): ``training`` and ``test`` are
         the means over the resamples, ``optimism`` the mean of ``training - test`` over the
-        resamples where both exist (``n_resamples``), ``corrected = apparent - optimism``.
+        resamples where both exist (``n_resamples``), ``corrected = apparent - optimism``;
+        ``oob`` the mean index on each resample's out-of-bag patients (beside, not in, the
+        correction: for learners that memorise their training rows it is the less
+        optimistic of the two bootstrap numbers).
     """
     parts = [r for r in resamples if len(r)]
     res = (pd.concat(parts, ignore_index=True) if parts
@@ -479,7 +488,8 @@ def whole_fit_table(resamples: list[pd.DataFrame], predictions: pd.DataFrame, le
                          "strategy": "" if model == "radiomics" else strategy,
                          "procedure": WHOLE_FIT_PROCEDURE,
                          "learners_chosen": _learners_chosen(res) if model == "radiomics"
-                         else ""})
+                         else "",
+                         "oob": float(r["oob"].mean()) if r["oob"].notna().any() else np.nan})
     table = pd.DataFrame(rows, columns=WHOLE_FIT_COLUMNS)
     memorised = table[(table["model"] == "radiomics") & (table["metric"] == "auc")
                       & (table["training"] > 0.99)]
@@ -487,7 +497,8 @@ def whole_fit_table(resamples: list[pd.DataFrame], predictions: pd.DataFrame, le
         logger.warning("%s: the chosen learner(s) (%s) score their own training rows almost "
                        "perfectly (mean AUC on the resamples %.3f); Harrell's bootstrap then "
                        "underestimates the optimism (the original patients overlap the "
-                       "resample): read the nested cross-validation for the radiomics model",
+                       "resample): read the nested cross-validation (or the out-of-bag index, "
+                       "column oob) for the radiomics model",
                        level, memorised["learners_chosen"].iloc[0],
                        memorised["training"].iloc[0])
     return table

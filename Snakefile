@@ -1,5 +1,6 @@
 # alnburden: ultrasound radiomics of axillary lymph node burden (see README.md).
 from snakemake.utils import min_version
+from snakemake.logging import logger
 
 min_version("9.0")
 
@@ -30,7 +31,13 @@ if config["external"].get("bundle"):  # an external-validation run (config/exter
 
 onsuccess:
     if not config["external"].get("bundle"):
-        make_report()
+        if study_complete():
+            make_report()
+        else:
+            logger.info(
+                "report.html not written: this run built only some targets; it is written "
+                "by a run of the whole study (or `snakemake --report results/report.html`)"
+            )
 
 
 rule all:

@@ -131,3 +131,42 @@ def test_oracle_ceilings_follow_the_generator():
     assert base["level2 full Ki-67 low"] > base["level2 full Ki-67 high"]
     flat = oracle_aucs({"pos_latent": 0.0, "pos_ki67": 0.0}, n_patients=4000)
     assert flat.set_index("number")["oracle_auc"]["level1 image"] == pytest.approx(0.5, abs=0.03)
+
+
+def test_null_effects_make_every_label_independent_of_what_the_study_sees():
+    """Under NULL_EFFECTS even the true probabilities (images' latent, Ki-67 and ALN class
+    together) rank at chance; a preset's sampling (node-positive only) is honoured."""
+    from alnburden.tools.calibrate import NULL_EFFECTS, oracle_aucs
+
+    null = oracle_aucs(NULL_EFFECTS, n_patients=6000).set_index("number")["oracle_auc"]
+    for number in ("level1 image", "level1 full", "level2 image", "level2 full"):
+        assert null[number] == pytest.approx(0.5, abs=0.03), number
+    burden = oracle_aucs(n_patients=3000, node_positive_only=True,
+                         high_burden_fraction=0.4).set_index("number")["oracle_auc"]
+    assert burden["N+ fraction"] == 1.0 and "level1 image" not in burden
+    assert burden["N>=3 among N+"] == pytest.approx(0.4, abs=0.001)
+
+
+def test_every_auc_averages_each_estimate_over_seeds(tmp_path):
+    """The seeds' AUCs are averaged per level x model x set; the bootstrap-corrected AUC of
+    internal_validation.csv joins as set ``corrected``; the view has one column per kind."""
+    from alnburden.tools.calibrate import every_auc, validation_view
+
+    for seed, shift in ((1, 0.0), (2, 0.1)):
+        tables = tmp_path / f"seed_{seed}" / "results" / "tables"
+        tables.mkdir(parents=True)
+        pd.DataFrame({"level": "l2", "model": ["combined"] * 3 + ["svm"],
+                      "set": ["train", "nested", "test", "test"],
+                      "auc": [0.8 + shift, 0.7 + shift, 0.6 + shift, 0.5]}).to_csv(
+            tables / "performance.csv", index=False)
+        pd.DataFrame({"level": "l2", "model": "combined", "metric": ["auc", "brier"],
+                      "corrected": [0.75 + shift, 0.2]}).to_csv(
+            tables / "internal_validation.csv", index=False)
+    aucs = every_auc(tmp_path).set_index(["model", "set"])
+    assert aucs.loc[("combined", "nested"), "mean"] == pytest.approx(0.75)
+    assert aucs.loc[("combined", "corrected"), "mean"] == pytest.approx(0.80)
+    assert aucs.loc[("combined", "test"), "n_seeds"] == 2
+    view = validation_view(every_auc(tmp_path))
+    assert list(view.columns) == ["level", "model", "apparent", "nested", "corrected", "test"]
+    assert list(view["model"]) == ["combined"]
+    assert view.loc[0, "apparent"] == pytest.approx(0.85)

@@ -169,6 +169,8 @@ def test_bad_arguments_are_explained(tmp_path):
 def test_effect_overrides_from_config_or_command_line_are_checked():
     """YAML/CLI values are coerced (lists to tuples); every bad key is named, with its fix."""
     over = parse_effect_overrides(["image_signal=0.5", "aln_cuts=0,1,2,3,4"])
+    # numbers, as the config schema's cohort.simulate.effects accepts them (not strings)
+    assert over == {"image_signal": 0.5, "aln_cuts": [0.0, 1.0, 2.0, 3.0, 4.0]}
     eff = EffectSizes().replace(**over)
     assert eff.image_signal == 0.5 and eff.aln_cuts == (0.0, 1.0, 2.0, 3.0, 4.0)
     assert EffectSizes().replace(high_latent_low_ki67=4) == EffectSizes().replace(

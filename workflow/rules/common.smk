@@ -101,6 +101,12 @@ def make_report():
     )
 
 
+def study_complete():
+    """Whether every final output of the study exists (the report describes a whole run;
+    a run of some targets, e.g. ``snakemake results/tables/performance.csv``, skips it)."""
+    return all(Path(f).exists() for f in final_outputs())
+
+
 def manifest_path():
     """The manifest the run uses: the user's, or the simulated cohort's."""
     user = config["cohort"].get("manifest")

@@ -260,7 +260,8 @@ def parse_effect_overrides(items) -> dict[str, object]:
     """``["image_signal=0.8", "aln_cuts=0.5,1,1.5,2,2.5"]`` -> a dict for :meth:`EffectSizes.replace`.
 
     A comma makes a list (the cut points). The names and values are checked against
-    :class:`EffectSizes`, so a typo fails here, before any cohort is written.
+    :class:`EffectSizes`, so a typo fails here, before any cohort is written; the values
+    come back as numbers (lists of numbers), as the config schema's ``effects`` wants them.
     """
     out: dict[str, object] = {}
     for item in items or ():
@@ -270,5 +271,6 @@ def parse_effect_overrides(items) -> dict[str, object]:
                              "(e.g. high_latent_low_ki67=4.0)")
         value = value.strip()
         out[name.strip()] = [v.strip() for v in value.split(",")] if "," in value else value
-    EffectSizes().replace(**out)
-    return out
+    checked = EffectSizes().replace(**out)
+    return {name: list(getattr(checked, name)) if isinstance(getattr(checked, name), tuple)
+            else getattr(checked, name) for name in out}

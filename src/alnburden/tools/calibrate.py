@@ -7,6 +7,7 @@ simulator's seed and the split's seed set to that seed, and tabulates every publ
     python -m alnburden.tools.calibrate --seeds 1 2 3 4 5 --cores 2
     python -m alnburden.tools.calibrate --seeds 1 2 3 --effect high_latent_low_ki67=3.5 --out DIR
     python -m alnburden.tools.calibrate --oracle --effect high_latent_low_ki67=3.5   # seconds
+    python -m alnburden.tools.calibrate --null --seeds 1 2 3 4 5 --tables-only --out DIR
 
 Writes ``results/calibration/seed_<k>/`` (one full run each), and
 ``results/calibration/calibration.{csv,md}``. The generator's effect sizes live in
@@ -45,13 +46,22 @@ def published_numbers(perf: pd.DataFrame, subgroups: pd.DataFrame,
             for n, pub, auc in zip(names, table["published_auc"], table["auc"])]
 
 
+#: What ``--tables-only`` builds: every number the calibration reads (the tables rule writes
+#: performance, subgroups and internal_validation together), no figure, SHAP, bundle or report.
+TABLE_TARGETS = ("results/tables/performance.csv",)
+
+
 def run_seed(seed: int, out_dir: Path, cores: int, configfile: Path,
-             effects: dict | None = None) -> Path:
-    """Run the whole study for one seed into ``out_dir`` (resumes a finished/partial run)."""
+             effects: dict | None = None, tables_only: bool = False) -> Path:
+    """Run the study for one seed into ``out_dir`` (resumes a finished/partial run): the
+    whole study, or with ``tables_only`` only what the evaluation tables need."""
+    base = yaml.safe_load(Path(configfile).read_text())
+    preset = dict(((base.get("cohort") or {}).get("simulate") or {}).get("effects") or {})
     config = study_config({"seed": seed, "split.seed": seed, "cohort.simulate.seed": seed,
-                           "cohort.simulate.effects": dict(effects or {})}, configfile)
+                           "cohort.simulate.effects": {**preset, **(effects or {})}},
+                          configfile)
     try:
-        run_workflow(config, out_dir, cores)
+        run_workflow(config, out_dir, cores, TABLE_TARGETS if tables_only else ())
     except RuntimeError as err:
         raise RuntimeError(f"seed {seed}: {err}") from err
     return out_dir / "results"
@@ -103,7 +113,8 @@ def _seed_effects(seed_dir: Path) -> dict:
 
 
 def oracle_aucs(effects: dict | None = None, n_patients: int = 20000, seed: int = 1,
-                ki67_cutoff: float = 20) -> pd.DataFrame:
+                ki67_cutoff: float = 20, node_positive_only: bool = False,
+                high_burden_fraction: float | None = None) -> pd.DataFrame:
     """The best AUCs any model could reach on the generator, from its true probabilities.
 
     Seconds instead of a workflow run per seed: :func:`alnburden.simulate.simulate_tables`
@@ -112,6 +123,10 @@ def oracle_aucs(effects: dict | None = None, n_patients: int = 20000, seed: int 
     class (the ceiling of a combined model). The pipeline lands below these ceilings (on
     the default cohort 0.07-0.09 lower at level 2, over 10-15 seeds), so they rank generator
     variants before the expensive measurement with :func:`run_seed`.
+
+    ``node_positive_only`` and ``high_burden_fraction`` sample the cohort as a preset's
+    ``cohort.simulate`` does (the burden preset: node-positive patients only, a fixed share
+    with >= 3 nodes); the level-1 numbers are then left out (every patient is N+).
 
     Returns
     -------
@@ -123,16 +138,20 @@ def oracle_aucs(effects: dict | None = None, n_patients: int = 20000, seed: int 
 
     from alnburden.simulate import EffectSizes, simulate_tables
 
-    tab = simulate_tables(n_patients, seed, EffectSizes().replace(**(effects or {})))
+    tab = simulate_tables(n_patients, seed, EffectSizes().replace(**(effects or {})),
+                          node_positive_only=node_positive_only,
+                          high_burden_fraction=high_burden_fraction)
     pos = tab["n_positive_nodes"].to_numpy() > 0
     npos = tab[pos]
     y2 = npos["high_burden"].to_numpy()
     low = npos["ki67"].to_numpy() < ki67_cutoff
+    level1 = [] if node_positive_only else [
+        ("level1 image", roc_auc_score(pos, tab["p_pos_image"])),
+        ("level1 full", roc_auc_score(pos, tab["p_pos_full"]))]
     rows = [
         ("N+ fraction", pos.mean()),
         ("N>=3 among N+", y2.mean()),
-        ("level1 image", roc_auc_score(pos, tab["p_pos_image"])),
-        ("level1 full", roc_auc_score(pos, tab["p_pos_full"])),
+        *level1,
         ("level2 image", roc_auc_score(y2, npos["p_high_given_pos_image"])),
         ("level2 full", roc_auc_score(y2, npos["p_high_given_pos_full"])),
         ("level2 full Ki-67 low", roc_auc_score(y2[low], npos["p_high_given_pos_full"][low])),
@@ -140,6 +159,67 @@ def oracle_aucs(effects: dict | None = None, n_patients: int = 20000, seed: int 
          roc_auc_score(y2[~low], npos["p_high_given_pos_full"][~low])),
     ]
     return pd.DataFrame(rows, columns=["number", "oracle_auc"])
+
+
+def oracle_settings(config: dict, effects: dict | None = None) -> dict:
+    """:func:`oracle_aucs` arguments for a study config: its simulated cohort's sampling
+    (``node_positive_only``, ``high_burden_fraction``), its Ki-67 cutoff, and its effect
+    sizes (``cohort.simulate.effects``) with ``effects`` (the command line's) on top."""
+    from alnburden.schemas import with_defaults
+
+    sim = (with_defaults("cohort", config.get("cohort")).get("simulate")) or {}
+    return {"effects": {**(sim.get("effects") or {}), **(effects or {})},
+            "ki67_cutoff": with_defaults("evaluation", config.get("evaluation"))["ki67_cutoff"],
+            "node_positive_only": bool(sim.get("node_positive_only", False)),
+            "high_burden_fraction": sim.get("high_burden_fraction")}
+
+
+#: Effect sizes of a null cohort: the labels (N+, N>=3) depend on nothing the study sees
+#: (not the latent the images show, not Ki-67, and the ALN class does not follow the node
+#: count), while the images and clinical values keep their usual variation. Every honest
+#: AUC of such a cohort is 0.5 in expectation; the ``cv`` rows of the level fit show the
+#: optimism of choices made on all training rows.
+NULL_EFFECTS = {"pos_latent": 0.0, "pos_ki67": 0.0, "high_latent_low_ki67": 0.0,
+                "high_latent_high_ki67": 0.0, "high_ki67": 0.0, "high_ki67_group_shift": 0.0,
+                "aln_positive_shift": 0.0, "aln_count_slope": 0.0}
+
+
+def every_auc(out_dir: Path) -> pd.DataFrame:
+    """Mean, SD, min, max over the seed runs under ``out_dir`` of every AUC of
+    ``performance.csv`` (level x model x set), with the bootstrap optimism-corrected AUC of
+    ``internal_validation.csv`` as set ``corrected``: the internal-validation table of the
+    closing notes and the null study's table."""
+    frames = []
+    for perf in sorted(Path(out_dir).glob("seed_*/results/tables/performance.csv")):
+        seed = int(perf.parents[2].name.removeprefix("seed_"))
+        frames.append(pd.read_csv(perf)[["level", "model", "set", "auc"]].assign(seed=seed))
+        boot = perf.with_name("internal_validation.csv")
+        if boot.exists():
+            b = pd.read_csv(boot)
+            b = b[b["metric"] == "auc"]
+            frames.append(pd.DataFrame({"level": b["level"], "model": b["model"],
+                                        "set": "corrected", "auc": b["corrected"],
+                                        "seed": seed}))
+    if not frames:
+        raise FileNotFoundError(f"no finished seed run under {out_dir}")
+    runs = pd.concat(frames, ignore_index=True)
+    g = runs.groupby(["level", "model", "set"], sort=False)["auc"]
+    table = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "min": g.min(),
+                          "max": g.max(), "n_seeds": g.count()}).reset_index()
+    return table
+
+
+def validation_view(aucs: pd.DataFrame) -> pd.DataFrame:
+    """:func:`every_auc`'s means as one row per level and model of the study (radiomics,
+    clinical, combined) with a column per kind of estimate: apparent, cv, nested,
+    corrected, test."""
+    kinds = {"train": "apparent", "cv": "cv", "nested": "nested", "corrected": "corrected",
+             "test": "test"}
+    sub = aucs[aucs["model"].isin(["radiomics", "clinical", "combined"])
+               & aucs["set"].isin(list(kinds))]
+    view = sub.pivot_table(index=["level", "model"], columns="set", values="mean",
+                           sort=False).rename(columns=kinds)
+    return view[[k for k in kinds.values() if k in view.columns]].reset_index()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -152,6 +232,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--effect", action="append", default=[], metavar="NAME=VALUE",
                         help="measure a generator variant: override one EffectSizes "
                              "attribute (repeatable)")
+    parser.add_argument("--tables-only", action="store_true",
+                        help="build only the evaluation tables of each seed (no figures, "
+                             "SHAP, bundle or report): the numbers, at about 2/3 of the cost")
+    parser.add_argument("--null", action="store_true",
+                        help="labels independent of everything the study sees "
+                             "(NULL_EFFECTS): writes every AUC's mean over seeds to "
+                             "null.csv (honest AUCs are 0.5)")
     parser.add_argument("--oracle", action="store_true",
                         help="print the generator's ceiling AUCs (seconds, no workflow run) "
                              "and stop")
@@ -160,21 +247,38 @@ def main(argv: list[str] | None = None) -> None:
         effects = parse_effect_overrides(args.effect)
     except (TypeError, ValueError) as err:
         parser.error(str(err))
+    if args.null:
+        effects = {**effects, **NULL_EFFECTS}
     config = yaml.safe_load(args.configfile.read_text())
     if args.oracle:
-        cutoff = config.get("evaluation", {}).get("ki67_cutoff", 20)
-        print(oracle_aucs(effects, ki67_cutoff=cutoff).to_markdown(index=False, floatfmt=".3f"))
+        print(oracle_aucs(**oracle_settings(config, effects)).to_markdown(index=False,
+                                                                          floatfmt=".3f"))
         return
     for seed in args.seeds:
         t0 = time.perf_counter()
         run_seed(seed, args.out.resolve() / f"seed_{seed}", args.cores, args.configfile.resolve(),
-                 effects)
+                 effects, tables_only=args.tables_only)
         print(f"seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
+    aucs = every_auc(args.out)
+    seeds = sorted(int(p.name.removeprefix("seed_")) for p in args.out.glob("seed_*"))
+    variant = ", ".join(f"{k}={v}" for k, v in effects.items()) or "default effect sizes"
+    view = validation_view(aucs)
+    print(view.to_markdown(index=False, floatfmt=".3f"))
+    if args.null:
+        aucs["difference_from_0.5"] = aucs["mean"] - 0.5
+        write_table(aucs, args.out / "null.csv", float_format="%.3f",
+                    title=f"Null cohort (labels independent of images and clinical values), "
+                          f"seeds {seeds}: AUC by level, model and set")
+        print(aucs.to_markdown(index=False, floatfmt=".3f"))
+        return
+    write_table(aucs, args.out / "aucs.csv", float_format="%.3f",
+                title=f"Every AUC over seeds {seeds} ({variant})")
+    write_table(view, args.out / "internal_validation.csv", float_format="%.3f",
+                title=f"Mean AUC by kind of estimate over seeds {seeds} ({variant})")
     rows = collect_seeds(args.out, config)
     rows.to_csv(args.out / "calibration_runs.csv", index=False)
     table = summarise(rows)
     seeds = sorted(int(k) for k in rows["seed"].unique())
-    variant = ", ".join(f"{k}={v}" for k, v in effects.items()) or "default effect sizes"
     write_table(table, args.out / "calibration.csv", float_format="%.3f",
                 title=f"In-silico calibration over seeds {seeds} ({variant})")
     print(table.to_markdown(index=False, floatfmt=".3f"))

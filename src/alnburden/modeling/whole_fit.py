@@ -20,7 +20,8 @@ One resample ``b`` (rule ``whole_fit_resample``, one Snakemake job each)
 2. **Copies** (:func:`build_resample`): the ``k``-th copy of patient ``P001`` becomes patient
    ``P001~k`` (every copy gets a new id, the first one included), with the cohort row, the
    radiomic feature row and (for the ICC) the perturbation / second-reader rows of
-   ``P001`` (when the robustness stage perturbed it: it perturbs a fraction of the patients). The copies of one patient (or of one ``split.group`` group) share one
+   ``P001`` (when the robustness stage perturbed it: it perturbs a fraction of the
+   patients). The copies of one patient (or of one ``split.group`` group) share one
    ``group`` in the resample's split: the level fit's inner folds
    (:mod:`alnburden.modeling.folds`) keep a group on one side, so no tuning or Rad-score
    fold has a patient in its fitting and its validation part.
@@ -54,10 +55,11 @@ Merge (rule ``merge_whole_fit``, :func:`whole_fit_table`)
 ---------------------------------------------------------
 ``apparent`` is the index of the level's own ``train`` predictions
 (``results/<level>/predictions.csv``; for ``combined``: the level's saved combined model
-on its final Rad-scores, :func:`applied_train_rows`); ``optimism`` the mean of ``optimism_b`` over the
-resamples where both indices exist (``n_resamples`` counts them; a resample whose fit
-failed, e.g. too few distinct patients for the folds, is logged and left out, as
-``rms::validate`` drops failed fits); ``corrected = apparent - optimism``.
+on its final Rad-scores, :func:`applied_train_rows`); ``optimism`` the mean of
+``optimism_b`` over the resamples where both indices exist (``n_resamples`` counts them; a
+resample whose fit failed, e.g. too few distinct patients for the folds, is logged and left
+out, as ``rms::validate`` drops failed fits); ``corrected = apparent - optimism``; ``oob``
+the mean index on each resample's out-of-bag patients (those it did not draw).
 
 Settings and cost
 -----------------
@@ -97,8 +99,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["COPY_SEPARATOR", "WHOLE_FIT_PROCEDURE", "RESAMPLE_COLUMNS", "WHOLE_FIT_COLUMNS",
            "Resample", "whole_fit_settings", "draw_resample", "build_resample",
            "probability_indices", "applied_train_rows", "resample_optimism", "fit_resample",
-           "whole_fit_table", "level_whole_fit",
-           "whole_fit_summary_line"]
+           "whole_fit_table", "level_whole_fit", "whole_fit_summary_line"]
 
 #: Joins a patient id and its copy number: the second copy of ``P001`` is ``P001~2``.
 COPY_SEPARATOR = "~"
@@ -108,7 +109,7 @@ WHOLE_FIT_PROCEDURE = "bootstrap (whole level fit)"
 RESAMPLE_COLUMNS = ["level", "resample", "model", "metric", "training", "test", "optimism",
                     "oob", "learner", "n_rows", "n_patients", "n_oob"]
 #: Columns of ``results/<level>/internal_validation_whole_fit.csv`` (those of
-#: ``internal_validation_bootstrap.csv``, then ``procedure`` and ``learners_chosen``).
+#: ``internal_validation_bootstrap.csv``, then ``procedure``, ``learners_chosen``, ``oob``).
 WHOLE_FIT_COLUMNS = ["level", "model", "metric", "apparent", "training", "test", "optimism",
                      "corrected", "n_resamples", "strategy", "procedure", "learners_chosen",
                      "oob"]
@@ -223,7 +224,8 @@ def build_resample(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
     ------
     ValueError
         A copy's id is already a patient id of the cohort (ids containing ``~`` followed
-        by a number), or a resampled patient has no feature / perturbation row.
+        by a number), or a resampled patient has no cohort or feature row (a patient
+        without perturbation rows simply has none in the resample).
     """
     data = level_data(cohort, split, level)
     train = data[data["set"] == "train"]

@@ -181,8 +181,12 @@ def test_design_runs_the_whole_fit_only_when_enabled():
                                                                         "n": 3}}}}
     design = StudyDesign.from_config(on)
     assert design.has_whole_fit_bootstrap and design.whole_fit_resample_ids == [0, 1, 2]
-    no_clinical = {**on, "clinical": {"variables": []}}
-    assert not StudyDesign.from_config(no_clinical).has_whole_fit_bootstrap
+    assert not any("whole level fit" in line for line in design.skipped_steps())
+    no_clinical = StudyDesign.from_config({**on, "clinical": {"variables": []}})
+    assert not no_clinical.has_whole_fit_bootstrap and no_clinical.whole_fit_resample_ids == []
+    assert any(line.startswith("skipped: the whole level fit inside the bootstrap") and
+               "config clinical.variables is empty" in line
+               for line in no_clinical.skipped_steps())
 
 
 # --------------------------------------------------------------------------- leakage

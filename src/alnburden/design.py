@@ -230,8 +230,14 @@ class StudyDesign:
                  ("combined", "the combined model (Rad-score + clinical predictors)"),
                  ("cascade", "the hierarchical cascade (N0 / N1-2 / N>=3)"),
                  ("nested", "the nested cross-validation (internal validation)")]
-        return [f"skipped: {what} because {self.why_not(part)}"
-                for part, what in steps if not self.has(part)]
+        out = [f"skipped: {what} because {self.why_not(part)}"
+               for part, what in steps if not self.has(part)]
+        if self.whole_fit_resamples and not self.has_whole_fit_bootstrap:
+            out.append("skipped: the whole level fit inside the bootstrap (config "
+                       "internal_validation.bootstrap.whole_fit) because "
+                       f"{self.why_not('clinical')} (its rows join the internal_validation "
+                       "table of the clinical models)")
+        return out
 
     def problems(self) -> list[str]:
         """Why this design cannot run at all (empty when it can), each with its fix."""

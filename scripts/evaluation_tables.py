@@ -18,8 +18,9 @@ setup_logging(snakemake.log[0])
 settings = TableSettings.from_config(snakemake.params.evaluation, snakemake.params.seed,
                                      snakemake.params.subgroup_models)
 if "bootstrap" in snakemake.input.keys():  # the internal_validation table's bootstrap rows
+    whole_fit = snakemake.input.whole_fit if "whole_fit" in snakemake.input.keys() else []
     settings = dataclasses.replace(settings, optimism=pd.concat(
-        [read_table(p) for p in snakemake.input.bootstrap], ignore_index=True))
+        [read_table(p) for p in [*snakemake.input.bootstrap, *whole_fit]], ignore_index=True))
 tables = evaluation_tables(read_table(snakemake.input.predictions), snakemake.params.tables,
                            **dataclasses.asdict(settings))
 write_tables(tables, Path(snakemake.output[0]).parent)

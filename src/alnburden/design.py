@@ -60,6 +60,9 @@ class StudyDesign:
         ``internal_validation.nested``); 0 folds when it is switched off.
     split_repeats
         Repeated random splits of config ``split.repeats`` (0: none).
+    whole_fit_resamples
+        Resamples of the whole-fit bootstrap (config
+        ``internal_validation.bootstrap.whole_fit``); 0 when it is switched off.
     """
 
     levels: tuple[Level, ...]
@@ -69,6 +72,7 @@ class StudyDesign:
     nested_folds: int = 0
     nested_repeats: int = 1
     split_repeats: int = 0
+    whole_fit_resamples: int = 0
 
     @classmethod
     def from_config(cls, config: dict, manifest_columns: Sequence[str] | None = None
@@ -81,6 +85,8 @@ class StudyDesign:
         columns = None if manifest_columns is None else set(manifest_columns)
         nested = with_defaults("internal_validation",
                                config.get("internal_validation"))["nested"]
+        whole_fit = with_defaults("internal_validation",
+                                  config.get("internal_validation"))["bootstrap"]["whole_fit"]
         return cls(
             levels=tuple(levels_from_config(config)),
             clinical_variables=tuple(v["name"] for v in config["clinical"]["variables"]),
@@ -88,7 +94,8 @@ class StudyDesign:
             simulated=not config["cohort"].get("manifest"),
             nested_folds=int(nested["folds"]) if nested["enabled"] else 0,
             nested_repeats=int(nested["repeats"]),
-            split_repeats=int(with_defaults("split", config.get("split"))["repeats"]))
+            split_repeats=int(with_defaults("split", config.get("split"))["repeats"]),
+            whole_fit_resamples=int(whole_fit["n"]) if whole_fit["enabled"] else 0)
 
     @property
     def level_names(self) -> list[str]:
@@ -134,6 +141,18 @@ class StudyDesign:
     def nested_fold_ids(self) -> list[int]:
         """Index of every outer fold of the nested CV (``repeat * folds + fold``)."""
         return list(range(self.nested_folds * self.nested_repeats)) if self.has_nested else []
+
+    @property
+    def has_whole_fit_bootstrap(self) -> bool:
+        """The whole level fit runs inside the bootstrap (config
+        ``internal_validation.bootstrap.whole_fit.enabled``); it needs the clinical arm, as
+        the internal_validation table its rows join does."""
+        return self.whole_fit_resamples > 0 and self.has_clinical
+
+    @property
+    def whole_fit_resample_ids(self) -> list[int]:
+        """Index of every resample of the whole-fit bootstrap (rule ``whole_fit_resample``)."""
+        return list(range(self.whole_fit_resamples)) if self.has_whole_fit_bootstrap else []
 
     @property
     def nomogram_model(self) -> str | None:
@@ -211,8 +230,14 @@ class StudyDesign:
                  ("combined", "the combined model (Rad-score + clinical predictors)"),
                  ("cascade", "the hierarchical cascade (N0 / N1-2 / N>=3)"),
                  ("nested", "the nested cross-validation (internal validation)")]
-        return [f"skipped: {what} because {self.why_not(part)}"
-                for part, what in steps if not self.has(part)]
+        out = [f"skipped: {what} because {self.why_not(part)}"
+               for part, what in steps if not self.has(part)]
+        if self.whole_fit_resamples and not self.has_whole_fit_bootstrap:
+            out.append("skipped: the whole level fit inside the bootstrap (config "
+                       "internal_validation.bootstrap.whole_fit) because "
+                       f"{self.why_not('clinical')} (its rows join the internal_validation "
+                       "table of the clinical models)")
+        return out
 
     def problems(self) -> list[str]:
         """Why this design cannot run at all (empty when it can), each with its fix."""

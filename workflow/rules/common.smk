@@ -219,6 +219,23 @@ def nested_fold_inputs(wildcards):
     return out
 
 
+def whole_fit_merge_inputs(wildcards):
+    """A level's resamples, its predictions, cohort and split, and its combined model
+    (the apparent index of the combined pipeline: alnburden.modeling.whole_fit)."""
+    out = {
+        "resamples": expand(
+            f"{RESULTS}/{wildcards.level}/whole_fit/resample_{{b}}.csv",
+            b=DESIGN.whole_fit_resample_ids,
+        ),
+        "predictions": f"{RESULTS}/{wildcards.level}/predictions.csv",
+        "cohort": rules.validate_cohort.output.cohort,
+        "split": rules.split_cohort.output.split,
+    }
+    if DESIGN.has_combined:
+        out["combined"] = f"{RESULTS}/{wildcards.level}/models/combined.joblib"
+    return out
+
+
 def level_predictions():
     """Every level's predictions (and its nested CV's), in level order: the tables that
     merge_predictions joins into results/predictions.csv."""
@@ -248,6 +265,8 @@ def fit_level_outputs():
     if DESIGN.has_clinical:
         out["clinical"] = entry(f"{RESULTS}/tables/{{level}}_clinical_logistic.csv",
                                 "clinical_logistic", "Clinical predictors")
+    if DESIGN.has_combined:  # read by merge_whole_fit (validation.smk)
+        out["combined_model"] = f"{RESULTS}/{{level}}/models/combined.joblib"
     return out
 
 
@@ -262,8 +281,12 @@ def bootstrap_inputs():
     """Every level's bootstrap optimism table, for the internal_validation table."""
     if "internal_validation" not in table_names(DESIGN):
         return {}
-    return {"bootstrap": expand(f"{RESULTS}/{{level}}/internal_validation_bootstrap.csv",
-                                level=LEVELS)}
+    out = {"bootstrap": expand(f"{RESULTS}/{{level}}/internal_validation_bootstrap.csv",
+                               level=LEVELS)}
+    if DESIGN.has_whole_fit_bootstrap:  # validation.smk: the whole level fit in the bootstrap
+        out["whole_fit"] = expand(f"{RESULTS}/{{level}}/internal_validation_whole_fit.csv",
+                                  level=LEVELS)
+    return out
 
 
 def skipped_parts():

@@ -8,6 +8,11 @@ and, beside them, the same index on the ``nested`` rows (nested cross-validation
 empty when the run has none) and on the ``test`` rows of the predictions. The indices are
 those of :func:`alnburden.modeling.optimism.performance_indices` on ``logit(p)``: AUC,
 calibration slope and intercept of the linear predictor, Brier score.
+
+``procedure`` says which bootstrap a row comes from: ``bootstrap (logistic refit)`` (the
+logistic models refitted, :mod:`alnburden.modeling.optimism`) or, when config
+``internal_validation.bootstrap.whole_fit`` is on, ``bootstrap (whole level fit)``
+(everything refitted, radiomics rows too: :mod:`alnburden.modeling.whole_fit`).
 """
 
 from __future__ import annotations
@@ -17,14 +22,17 @@ import pandas as pd
 
 from alnburden.formatting import fmt_number
 from alnburden.modeling.optimism import METRICS, performance_indices
+from alnburden.modeling.whole_fit import WHOLE_FIT_PROCEDURE, whole_fit_summary_line
 
 __all__ = ["INTERNAL_VALIDATION_COLUMNS", "internal_validation_table",
            "internal_validation_summary"]
 
 #: Columns of ``results/tables/internal_validation.csv`` (DESIGN.md's first eight).
 INTERNAL_VALIDATION_COLUMNS = ["level", "model", "metric", "apparent", "optimism", "corrected",
-                               "nested", "test", "n_resamples", "strategy"]
+                               "nested", "test", "n_resamples", "strategy", "procedure"]
 MODELS = ("clinical", "combined")
+#: ``procedure`` of the rows of :mod:`alnburden.modeling.optimism` (the logistic bootstrap).
+LOGISTIC_PROCEDURE = "bootstrap (logistic refit)"
 _EPS = 1e-12
 
 
@@ -46,7 +54,9 @@ def internal_validation_table(pred: pd.DataFrame, bootstrap: pd.DataFrame | None
     pred
         The predictions table (``results/predictions.csv``).
     bootstrap
-        Every level's ``internal_validation_bootstrap.csv`` stacked, or None: then the
+        Every level's ``internal_validation_bootstrap.csv`` stacked (and, with the
+        whole-fit bootstrap, its ``internal_validation_whole_fit.csv``: rows with a
+        ``procedure``; rows without one are the logistic bootstrap's), or None: then the
         ``apparent`` column holds the ``train`` rows' index and the bootstrap columns are
         empty.
 
@@ -62,7 +72,8 @@ def internal_validation_table(pred: pd.DataFrame, bootstrap: pd.DataFrame | None
             rows.append({"level": str(r.level), "model": r.model, "metric": r.metric,
                          "apparent": r.apparent, "optimism": r.optimism,
                          "corrected": r.corrected, "n_resamples": r.n_resamples,
-                         "strategy": r.strategy})
+                         "strategy": "" if pd.isna(r.strategy) else r.strategy,
+                         "procedure": _procedure(getattr(r, "procedure", None))})
     else:
         for level in sorted(pd.unique(pred["level"].astype(str))):
             for model in MODELS:
@@ -71,7 +82,7 @@ def internal_validation_table(pred: pd.DataFrame, bootstrap: pd.DataFrame | None
                 app = _indices(pred, level, model, "train")
                 rows += [{"level": level, "model": model, "metric": m, "apparent": app[m],
                           "optimism": np.nan, "corrected": np.nan, "n_resamples": 0,
-                          "strategy": ""} for m in METRICS]
+                          "strategy": "", "procedure": ""} for m in METRICS]
     out = pd.DataFrame(rows, columns=[c for c in INTERNAL_VALIDATION_COLUMNS
                                       if c not in ("nested", "test")])
     cache: dict = {}
@@ -86,14 +97,22 @@ def internal_validation_table(pred: pd.DataFrame, bootstrap: pd.DataFrame | None
     return out[INTERNAL_VALIDATION_COLUMNS].reset_index(drop=True)
 
 
+def _procedure(value) -> str:
+    return LOGISTIC_PROCEDURE if value is None or pd.isna(value) or value == "" else str(value)
+
+
 def internal_validation_summary(table: pd.DataFrame | None) -> list[str]:
     """Markdown lines of ``results/summary.md``: the optimism-corrected AUC of every level
     and model beside its nested-CV and test AUC ([] without a table)."""
     if table is None or table.empty:
         return []
+    whole_fit = whole_fit_summary_line(table)
+    if "procedure" in table.columns:
+        table = table[table["procedure"] != WHOLE_FIT_PROCEDURE]
     auc = table[table["metric"] == "auc"]
     if auc["corrected"].isna().all():
-        return []
+        return (["## Internal validation (bootstrap optimism correction)", "", whole_fit, ""]
+                if whole_fit else [])
     n = int(auc["n_resamples"].max())
     lines = ["## Internal validation (bootstrap optimism correction)", "",
              f"Harrell's bootstrap ({n} resamples of the training rows, the predictor "
@@ -108,4 +127,4 @@ def internal_validation_summary(table: pd.DataFrame | None) -> list[str]:
         lines.append("- optimism-corrected calibration slope (shrinkage): "
                      + ", ".join(f"{r.level} {r.model} {fmt_number(r.corrected, 2)}"
                                  for r in slope.itertuples()))
-    return lines + [""]
+    return lines + ([whole_fit] if whole_fit else []) + [""]

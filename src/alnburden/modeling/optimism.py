@@ -38,8 +38,9 @@ The combined model is Rad-score + the clinical predictors. Its Rad-score input i
 rows' OUT-OF-FOLD Rad-score the level fit used (``rad_score`` of the ``set == "train"``,
 ``model == "combined"`` rows of ``results/<level>/predictions.csv``); it is always in the
 model, and in each resample the clinical predictors are re-chosen by the strategy. The
-learners and the Rad-score are not refitted in the resamples (that is the "whole level fit
-inside the bootstrap", not done here), so the combined model's correction covers the
+learners and the Rad-score are not refitted in the resamples (the whole level fit inside
+the bootstrap is :mod:`alnburden.modeling.whole_fit`, config
+``internal_validation.bootstrap.whole_fit``), so the combined model's correction covers the
 clinical selection and the logistic fit, not the radiomics pipeline.
 
 **Selection stability**: the fraction of resamples in which each variable was chosen
@@ -83,10 +84,11 @@ RAD_SCORE = {"name": "rad_score", "type": "continuous"}
 
 
 def bootstrap_settings(given: dict | None) -> dict:
-    """``internal_validation.bootstrap`` (``n``, ``seed``) over the schema's defaults."""
+    """``internal_validation.bootstrap`` (``n``, ``seed``) over the schema's defaults (its
+    ``whole_fit`` block belongs to :mod:`alnburden.modeling.whole_fit`)."""
     props = (load_schema("config.schema.yaml")["properties"]["internal_validation"]
              ["properties"]["bootstrap"]["properties"])
-    return {**{k: v["default"] for k, v in props.items()}, **(given or {})}
+    return {**{k: v["default"] for k, v in props.items() if k != "whole_fit"}, **(given or {})}
 
 
 # --------------------------------------------------------------------------- indices

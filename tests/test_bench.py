@@ -159,8 +159,10 @@ def test_every_auc_averages_each_estimate_over_seeds(tmp_path):
                       "set": ["train", "nested", "test", "test"],
                       "auc": [0.8 + shift, 0.7 + shift, 0.6 + shift, 0.5]}).to_csv(
             tables / "performance.csv", index=False)
-        pd.DataFrame({"level": "l2", "model": "combined", "metric": ["auc", "brier"],
-                      "corrected": [0.75 + shift, 0.2]}).to_csv(
+        pd.DataFrame({"level": "l2", "model": "combined", "metric": ["auc", "brier", "auc"],
+                      "corrected": [0.75 + shift, 0.2, 0.99],
+                      "procedure": ["bootstrap (logistic refit)"] * 2
+                      + ["bootstrap (whole level fit)"]}).to_csv(
             tables / "internal_validation.csv", index=False)
     aucs = every_auc(tmp_path).set_index(["model", "set"])
     assert aucs.loc[("combined", "nested"), "mean"] == pytest.approx(0.75)

@@ -28,6 +28,7 @@ import yaml
 from alnburden.io import write_table
 from alnburden.tools.runs import DEFAULT_CONFIG, run_workflow, study_config
 from alnburden.simulate.effects import parse_effect_overrides
+from alnburden.evaluation.internal_validation import LOGISTIC_PROCEDURE
 from alnburden.evaluation.summary import check_published, comparison_table
 
 
@@ -196,7 +197,9 @@ def every_auc(out_dir: Path) -> pd.DataFrame:
         boot = perf.with_name("internal_validation.csv")
         if boot.exists():
             b = pd.read_csv(boot)
-            b = b[b["metric"] == "auc"]
+            b = b[(b["metric"] == "auc")
+                  & (b["procedure"] == LOGISTIC_PROCEDURE if "procedure" in b.columns
+                     else True)]
             frames.append(pd.DataFrame({"level": b["level"], "model": b["model"],
                                         "set": "corrected", "auc": b["corrected"],
                                         "seed": seed}))

@@ -3,9 +3,9 @@ patients, scored on the resample and on the original patients (alnburden.modelin
 
 from typing import TYPE_CHECKING
 
-from alnburden.extraction.shards import read_features
-from alnburden.io import read_table, setup_logging
+from alnburden.io import setup_logging
 from alnburden.levels import levels_from_config
+from alnburden.modeling.fit_inputs import read_refit_inputs
 from alnburden.modeling.predictions import write_predictions
 from alnburden.modeling.whole_fit import fit_resample
 
@@ -16,14 +16,8 @@ if TYPE_CHECKING:
 
 setup_logging(snakemake.log[0])
 (level,) = levels_from_config({"levels": [snakemake.params.level]})
-has_images = "features" in snakemake.input.keys()
 rows = fit_resample(
-    read_table(snakemake.input.cohort),
-    read_table(snakemake.input.split),
-    read_features(snakemake.input.features)[0] if has_images else None,
-    {source: read_features(snakemake.input[source])[0]
-     for source in ("perturbation", "readers") if source in snakemake.input.keys()}
-    if has_images else None,
+    *read_refit_inputs(snakemake.input),
     level,
     snakemake.params.variables,
     snakemake.params.fit,

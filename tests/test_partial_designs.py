@@ -73,14 +73,16 @@ class Cell:
         return ([KI67] if self.ki67 else []) + (list(OTHERS) if self.clinical else [])
 
     def config(self, manifest: Path) -> dict:
-        """The CI config made tiny: this cell's levels and variables, one shard, one learner."""
+        """The CI config made tiny: this cell's levels and variables, one shard, two learners."""
         config = copy.deepcopy(CI_CONFIG)
         levels = NODE_LEVELS if self.node_counts else OTHER_LEVELS
         config["levels"] = copy.deepcopy(levels[:2 if self.two_levels else 1])
         config["clinical"]["variables"] = self.variables()
         config["cohort"]["manifest"] = str(manifest)
         config["radiomics"].update(params=str(ROOT / config["radiomics"]["params"]), shards=1)
-        config["models"]["learners"] = ["logistic"]
+        # k-NN's default k (15, 35) exceeds these tiny training folds: its grid is made
+        # feasible for them (alnburden.modeling.learners.feasible_learner)
+        config["models"]["learners"] = ["logistic", "knn"]
         config["evaluation"]["bootstrap"] = 0
         return config
 

@@ -294,6 +294,11 @@ def search_space(grid: dict[str, list], search: dict | None,
     return [{k: [v] for k, v in point.items()} for point in drawn]
 
 
+def _number(value) -> bool:
+    """A count-like parameter value (not None, a string, a splitter or a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def feasible_learner(name: str, estimator: BaseEstimator, grid: dict | list,
                      n_rows: int, n_minority: int
                      ) -> tuple[BaseEstimator, dict | list, list[str]]:
@@ -346,12 +351,12 @@ def feasible_learner(name: str, estimator: BaseEstimator, grid: dict | list,
                 f"{where}: {limit.why}, and {limit.param} cannot be below {limit.smallest}; "
                 f"remove {name} from models.learners or use a larger cohort (or fewer "
                 "models.cv_folds / models.rad_score_folds)")
-        if limit.param in params and not any(limit.param in p for p in points) \
-                and params[limit.param] > top:
+        fixed = params.get(limit.param)
+        if _number(fixed) and not any(limit.param in p for p in points) and fixed > top:
             notes.append(f"{where}: {limit.param} lowered from {params[limit.param]} to {top} "
                          f"({limit.why})")
             estimator = clone(estimator).set_params(**{limit.param: top})
-        fits = [p for p in points if limit.param not in p or p[limit.param] <= top]
+        fits = [p for p in points if not _number(p.get(limit.param)) or p[limit.param] <= top]
         if len(fits) == len(points):
             continue
         dropped = [p for p in points if p not in fits]
@@ -361,6 +366,6 @@ def feasible_learner(name: str, estimator: BaseEstimator, grid: dict | list,
             instead = f"; no point has {limit.param} <= {top}, tuning {fits[0]} instead"
         notes.append(f"{where}: grid point(s) {dropped} dropped ({limit.why}){instead}")
         points = fits
-    if len(points) == len(grid_points(grid)) and points == grid_points(grid):
+    if points == grid_points(grid):
         return estimator, grid, notes
     return estimator, [{k: [v] for k, v in p.items()} for p in points], notes

@@ -17,6 +17,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from alnburden.modeling.learners import LEARNERS, grid_points, learner_grids, search_space
+from alnburden.modeling.folds import stratified_folds
 from alnburden.modeling.level_fit import _tune
 from alnburden.schemas import CONFIG_SCHEMA, load_schema, section_defaults, with_defaults
 
@@ -97,6 +98,7 @@ def test_tune_reads_the_grids_and_the_search_from_the_config(tmp_path):
                                    "grids": {"knn": {"n_neighbors": [3, 9, 21, 41]}},
                                    "search": {"kind": "random", "n_iter": 2}})
     fit = SimpleNamespace(models_cfg=cfg, seed=1, X_tr=X, y=y, groups=None,
+                          folds=stratified_folds(y, 3, 1),
                           level=SimpleNamespace(name="level1"), model_dir=tmp_path)
     table, best = _tune(fit, Pipeline([("scale", StandardScaler())]), n_jobs=1)
     t = table.set_index("learner")
@@ -106,6 +108,33 @@ def test_tune_reads_the_grids_and_the_search_from_the_config(tmp_path):
     cfg["search"] = {"kind": "grid"}
     table, _ = _tune(fit, Pipeline([("scale", StandardScaler())]), n_jobs=1)
     assert table.set_index("learner").loc["knn", "n_grid_points"] == 4
+
+
+def test_tune_on_a_tiny_training_set_keeps_only_grid_points_that_fit(tmp_path, caplog):
+    """12 training rows (4 events): 3-fold tuning fits on 8 rows, so k-NN's default k (15,
+    35) cannot fit, nor the SVM's 3 calibration folds on 2 events; with every learner of the
+    registry, tuning runs and logs what it changed."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(12, 3)), columns=list("abc"))
+    y = np.array([0, 0, 1] * 4)
+    X["a"] += 1.5 * y
+    cfg = with_defaults("models", {"learners": list(LEARNERS), "cv_folds": 3, "cv_repeats": 1})
+    fit = SimpleNamespace(models_cfg=cfg, seed=1, X_tr=X, y=y, groups=None,
+                          folds=stratified_folds(y, 3, 1),
+                          level=SimpleNamespace(name="level1"), model_dir=tmp_path)
+    with caplog.at_level("WARNING", logger="alnburden.modeling.level_fit"):
+        table, best = _tune(fit, Pipeline([("scale", StandardScaler())]), n_jobs=1)
+    t = table.set_index("learner")
+    assert list(t.index) == list(LEARNERS) and t["cv_auc_mean"].notna().all()
+    assert json.loads(t.loc["knn", "best_params"]) == {"n_neighbors": 8}
+    assert best["knn"].get_params()["n_neighbors"] == 8
+    assert best["lightgbm"].get_params()["min_child_samples"] == 3
+    assert best["svm"].get_params()["cv"] == 2    # 2 rows of a class per training part
+    assert "knn on 8 training rows (2 in the smaller class): grid point(s) [{'n_neighbors': " \
+           "15}, {'n_neighbors': 35}] dropped (k-NN needs at least n_neighbors training rows); " \
+           "no point has n_neighbors <= 8, tuning {'n_neighbors': 8} instead" in caplog.text
+    assert "lightgbm on 8 training rows (2 in the smaller class): min_child_samples lowered " \
+           "from 10 to 3" in caplog.text
 
 
 @pytest.mark.workflow

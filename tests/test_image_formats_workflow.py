@@ -5,7 +5,8 @@ patient, in turn, as NRRD, NIfTI, DICOM (image and mask in that format, the pixe
 the file and not in the manifest), grey PNG and RGB PNG (spacing in the manifest), and given
 to the workflow as a user manifest. Every rule must run to the end and every figure of the
 study must exist: in particular the cohort example figure and the extraction read the
-same files through the same reader.
+same files through the same reader, and every later stage (nested CV, bootstrap optimism,
+SHAP, sample size, checklists, risk calculators, bundle) runs on it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 import SimpleITK as sitk
 import yaml
 from conftest import run_workflow
+from test_partial_designs import check_study_outputs
 
 from alnburden.design import StudyDesign
 from alnburden.figures.registry import figure_files
@@ -96,3 +98,6 @@ def test_workflow_runs_on_nrrd_nifti_dicom_grey_and_rgb_png(tmp_path):
     assert len(feats) == sim["n_patients"] and not feats.isna().any().any()
     report = (work / "results/report.html").read_text()
     assert "N0 vs N+ (all patients)" in report    # captions name the level by its description
+    # the internal validation, explanation and reporting stages ran on the NRRD/NIfTI/DICOM
+    # manifest too: checklists, calculators, bundle, SHAP, sample size, nested CV
+    check_study_outputs(design, work / "results")

@@ -147,3 +147,21 @@ def test_performance_uses_each_nested_rows_own_cutoff():
     assert perf.loc["test", "cutoff_source"] == "nested"
     cut = ev.choose_cutoffs(pred).iloc[0]
     assert cut["cutoff_source"] == "nested"
+
+
+def test_a_fold_with_fewer_than_two_perturbed_patients_runs_without_the_icc_filter(caplog):
+    """A small study: one of the fold's training patients was perturbed; no ICC can be
+    computed, so the fold keeps every feature (None) and logs why, instead of failing."""
+    rng = np.random.default_rng(0)
+    base = pd.DataFrame({"patient_id": ["P1", "P2", "P3"], "f_a": rng.normal(size=3),
+                         "f_b": rng.normal(size=3)})
+    long = pd.concat([base.assign(rater=r, f_a=base["f_a"] + 0.01 * r,
+                                  f_b=base["f_b"] - 0.01 * r) for r in range(3)],
+                     ignore_index=True)
+    robustness = {"source": "perturbation", "threshold": 0.75, "keep_on": "ci_low"}
+    with caplog.at_level("WARNING", logger="alnburden.modeling.nested"):
+        assert nested_mod.outer_icc({"perturbation": long}, ["P1", "P9"], robustness) is None
+    assert "ICC (perturbation): 1 of this fold's 2 training patient(s) have robustness " \
+           "features, an ICC needs 2; the fold runs without the ICC filter" in caplog.text
+    table = nested_mod.outer_icc({"perturbation": long}, ["P1", "P2", "P3"], robustness)
+    assert sorted(table["feature"]) == ["f_a", "f_b"]   # two or more: the ICC is computed

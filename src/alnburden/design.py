@@ -229,7 +229,12 @@ class StudyDesign:
                  ("clinical", "clinical predictors and the clinical model"),
                  ("combined", "the combined model (Rad-score + clinical predictors)"),
                  ("cascade", "the hierarchical cascade (N0 / N1-2 / N>=3)"),
-                 ("nested", "the nested cross-validation (internal validation)")]
+                 ("nested", "the nested cross-validation (internal validation)"),
+                 ("images", "SHAP values and permutation importance of the radiomics model "
+                            "(results/tables/<level>_shap.csv)"),
+                 ("combined", "the minimum sample size (Riley et al.) of the combined model "
+                              "(results/tables/sample_size.csv)"),
+                 ("nomogram", "the risk calculators (results/calculator/<level>.html)")]
         out = [f"skipped: {what} because {self.why_not(part)}"
                for part, what in steps if not self.has(part)]
         if self.whole_fit_resamples and not self.has_whole_fit_bootstrap:

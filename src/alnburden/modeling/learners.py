@@ -9,6 +9,11 @@ default study tunes 6 learners x 2 levels x 10 folds in about a minute on 2 core
 registry's grids, a test checks they agree) and ``models.search`` chooses between the whole
 grid and a seeded random subset of it (:func:`search_space`).
 
+Small cohorts: some values cannot fit on a small training fold (k-NN's ``n_neighbors`` above
+the fold's rows; leaves too large for a tree to split; more SVM calibration folds than rows
+of a class). :func:`feasible_learner` drops those grid points (keeping at least one, lowered
+to the limit) and lowers such fixed parameters, and the level fit logs every change.
+
 Probabilities
 -------------
 Every learner has ``predict_proba``. The SVM is an RBF ``SVC`` wrapped in
@@ -24,8 +29,32 @@ from dataclasses import dataclass, field
 
 from sklearn.base import BaseEstimator
 
-__all__ = ["Learner", "LEARNERS", "make_learner", "prefixed_grid", "grid_points",
-           "learner_libraries", "learner_grids", "search_space"]
+__all__ = ["Learner", "Limit", "LEARNERS", "make_learner", "prefixed_grid", "grid_points",
+           "learner_libraries", "learner_grids", "search_space", "feasible_learner"]
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The largest value of one parameter a learner can fit with on a small training set.
+
+    Attributes
+    ----------
+    param
+        The estimator's own parameter name (no Pipeline prefix).
+    largest
+        ``largest(n_rows, n_minority) -> int``: the largest feasible value on a training set
+        of ``n_rows`` rows whose smaller class has ``n_minority`` rows.
+    smallest
+        The smallest value the parameter takes: a training set whose ``largest`` is below it
+        cannot fit the learner at all.
+    why
+        What goes wrong above ``largest`` (the log line's reason).
+    """
+
+    param: str
+    largest: Callable[[int, int], int]
+    smallest: int
+    why: str
 
 
 @dataclass(frozen=True)
@@ -52,6 +81,9 @@ class Learner:
     libraries
         Distributions beyond scikit-learn the fitted model needs (their versions go into the
         model card).
+    limits
+        Parameters whose feasible values depend on the training set's size
+        (:func:`feasible_learner`), whether they are tuned or fixed.
     """
 
     name: str
@@ -60,6 +92,7 @@ class Learner:
     build: Callable[[int | None], BaseEstimator]
     grid: dict[str, list] = field(default_factory=dict)
     libraries: tuple[str, ...] = ()
+    limits: tuple[Limit, ...] = ()
 
 
 def _logistic(rs):
@@ -113,17 +146,31 @@ def _mlp(rs):
                          max_iter=300, random_state=rs)
 
 
+#: Size limits of the learners (:class:`Limit`). A tree cannot split a node into two leaves
+#: of ``min_samples_leaf`` rows unless the node holds twice as many: the random forest's
+#: bootstrap sample holds about 63 % distinct rows, LightGBM's bagging 80 % of the rows.
+_KNN_K = Limit("n_neighbors", lambda n, m: n, 1,
+               "k-NN needs at least n_neighbors training rows")
+_SVM_CV = Limit("cv", lambda n, m: min(3, m), 2,
+                "the SVM's Platt calibration needs as many rows of each class as folds")
+_RF_LEAF = Limit("min_samples_leaf", lambda n, m: int(0.63 * n) // 2, 1,
+                 "a tree of bootstrap samples cannot split with leaves this large")
+_LGBM_CHILD = Limit("min_child_samples", lambda n, m: int(0.8 * n) // 2, 1,
+                    "a tree of the bagged rows cannot split with leaves this large")
+_HGB_LEAF = Limit("min_samples_leaf", lambda n, m: n // 2, 1,
+                  "a tree cannot split with leaves this large")
+
 #: The learner registry, in the config schema's order (Okabe-Ito and Dark2 colours).
 LEARNERS: dict[str, Learner] = {lr.name: lr for lr in (
     Learner("logistic", "Logistic regression", "#E69F00", _logistic, {"C": [0.1, 1.0]}),
-    Learner("svm", "SVM", "#56B4E9", _svm, {"estimator__C": [0.5, 2.0]}),
-    Learner("knn", "k-NN", "#CC79A7", _knn, {"n_neighbors": [15, 35]}),
+    Learner("svm", "SVM", "#56B4E9", _svm, {"estimator__C": [0.5, 2.0]}, limits=(_SVM_CV,)),
+    Learner("knn", "k-NN", "#CC79A7", _knn, {"n_neighbors": [15, 35]}, limits=(_KNN_K,)),
     Learner("random_forest", "Random forest", "#6A3D9A", _random_forest,
-            {"min_samples_leaf": [3, 10]}),
+            {"min_samples_leaf": [3, 10]}, limits=(_RF_LEAF,)),
     Learner("lightgbm", "LightGBM", "#A6761D", _lightgbm, {"num_leaves": [4, 8]},
-            libraries=("lightgbm",)),
+            libraries=("lightgbm",), limits=(_LGBM_CHILD,)),
     Learner("hist_gradient_boosting", "Histogram gradient boosting", "#882255",
-            _hist_gradient_boosting, {"max_leaf_nodes": [4, 8]}),
+            _hist_gradient_boosting, {"max_leaf_nodes": [4, 8]}, limits=(_HGB_LEAF,)),
     Learner("mlp", "MLP", "#1B9E77", _mlp, {"alpha": [0.1, 1.0]}),
 )}
 
@@ -245,3 +292,80 @@ def search_space(grid: dict[str, list], search: dict | None,
         return grid
     drawn = ParameterSampler(grid, n_iter=int(s["n_iter"]), random_state=random_state)
     return [{k: [v] for k, v in point.items()} for point in drawn]
+
+
+def _number(value) -> bool:
+    """A count-like parameter value (not None, a string, a splitter or a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def feasible_learner(name: str, estimator: BaseEstimator, grid: dict | list,
+                     n_rows: int, n_minority: int
+                     ) -> tuple[BaseEstimator, dict | list, list[str]]:
+    """The learner and the grid points that can fit on a training set this small.
+
+    The registry's :class:`Limit` of each parameter bounds its value by the number of
+    training rows (k-NN's ``n_neighbors``, the trees' leaf sizes) or of rows of the smaller
+    class (the SVM's calibration folds). A grid point above a limit is dropped; when no point
+    is left, the first one is kept with its value lowered to the limit (at least one point is
+    always tuned). A fixed parameter above its limit (e.g. LightGBM's ``min_child_samples``,
+    not in the default grid) is lowered to it on the estimator.
+
+    Parameters
+    ----------
+    name
+        A key of :data:`LEARNERS` (other names are returned unchanged).
+    estimator
+        The unfitted learner (:func:`make_learner`).
+    grid
+        Its grid or list of one-point grids (:func:`search_space`).
+    n_rows, n_minority
+        Rows of the smallest training set the learner is fitted on (the training part of a
+        tuning or Rad-score fold) and rows of its smaller class.
+
+    Returns
+    -------
+    estimator, grid, notes
+        The estimator (a copy with lowered fixed parameters, or ``estimator`` itself), the
+        grid (``grid`` itself when every point fits, else a list of one-point grids) and one
+        sentence per change, for the log.
+
+    Raises
+    ------
+    ValueError
+        The training set is too small for the learner at any value (e.g. an SVM with one
+        row of a class per calibration fold), naming the learner and the fix.
+    """
+    from sklearn.base import clone
+
+    learner = LEARNERS.get(name)
+    if learner is None or not learner.limits:
+        return estimator, grid, []
+    points, notes = grid_points(grid), []
+    params = estimator.get_params()
+    where = f"{name} on {n_rows} training rows ({n_minority} in the smaller class)"
+    for limit in learner.limits:
+        top = int(limit.largest(n_rows, n_minority))
+        if top < limit.smallest:
+            raise ValueError(
+                f"{where}: {limit.why}, and {limit.param} cannot be below {limit.smallest}; "
+                f"remove {name} from models.learners or use a larger cohort (or fewer "
+                "models.cv_folds / models.rad_score_folds)")
+        fixed = params.get(limit.param)
+        if _number(fixed) and not any(limit.param in p for p in points) and fixed > top:
+            notes.append(f"{where}: {limit.param} lowered from {params[limit.param]} to {top} "
+                         f"({limit.why})")
+            estimator = clone(estimator).set_params(**{limit.param: top})
+        fits = [p for p in points if not _number(p.get(limit.param)) or p[limit.param] <= top]
+        if len(fits) == len(points):
+            continue
+        dropped = [p for p in points if p not in fits]
+        instead = ""
+        if not fits:  # keep one point, lowered to the limit
+            fits = [{**dropped[0], limit.param: top}]
+            instead = f"; no point has {limit.param} <= {top}, tuning {fits[0]} instead"
+        notes.append(f"{where}: grid point(s) {dropped} dropped ({limit.why}){instead}")
+        points = fits
+    if points == grid_points(grid):
+        return estimator, grid, notes
+    return estimator, [{k: [v] for k, v in p.items()} for p in points], notes

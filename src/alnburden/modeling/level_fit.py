@@ -70,7 +70,8 @@ from alnburden.modeling import selection as _selection
 from alnburden.modeling.clinical import (ClinicalSettings, LogisticModel,
                                          select_clinical_predictors, write_clinical_table)
 from alnburden.modeling.folds import cv_splitter, stratified_folds
-from alnburden.modeling.learners import grid_points, learner_grids, make_learner, search_space
+from alnburden.modeling.learners import (feasible_learner, grid_points, learner_grids,
+                                         make_learner, search_space)
 from alnburden.modeling.persistence import (RAD_SCORE_EPS, library_versions, predict_models,
                                             rad_score, save_model, write_model_card)
 from alnburden.modeling.predictions import (PREDICTION_COLUMNS, PREDICTION_EXTRA_COLUMNS,
@@ -470,12 +471,17 @@ def _tune(fit: _LevelFit, selection: Pipeline, n_jobs: int) -> tuple[pd.DataFram
     """
     grids = learner_grids(fit.models_cfg.get("grids"), fit.models_cfg["learners"])
     search = fit.models_cfg.get("search")
+    cv = cv_splitter(fit.models_cfg["cv_folds"], fit.models_cfg["cv_repeats"], fit.seed,
+                     fit.groups)
+    n_rows, n_minority = _smallest_training_part(fit, cv)
     learners = {}
     for name in fit.models_cfg["learners"]:
         estimator, _ = make_learner(name, fit.seed)
-        learners[name] = (estimator, search_space(grids[name], search, fit.seed))
-    cv = cv_splitter(fit.models_cfg["cv_folds"], fit.models_cfg["cv_repeats"], fit.seed,
-                     fit.groups)
+        estimator, grid, notes = feasible_learner(
+            name, estimator, search_space(grids[name], search, fit.seed), n_rows, n_minority)
+        for note in notes:
+            logger.warning("%s: %s", fit.level.name, note)
+        learners[name] = (estimator, grid)
     t1 = time.perf_counter()
     cv_table, _ = tune_learners(selection, learners, fit.X_tr, fit.y, cv, n_jobs=n_jobs)
     logger.info("%s: tuning took %.1f s", fit.level.name, time.perf_counter() - t1)
@@ -484,6 +490,14 @@ def _tune(fit: _LevelFit, selection: Pipeline, n_jobs: int) -> tuple[pd.DataFram
     best = {r.learner: clone(learners[r.learner][0]).set_params(**json.loads(r.best_params))
             for r in cv_table.itertuples()}
     return cv_table, best
+
+
+def _smallest_training_part(fit: _LevelFit, cv) -> tuple[int, int]:
+    """Rows, and rows of the smaller class, of the smallest training part a learner is fitted
+    on: a tuning fold's (``cv``) or a Rad-score fold's (``fit.folds``)."""
+    parts = [tr for tr, _ in cv.split(fit.X_tr, fit.y)] + [tr for tr, _ in fit.folds]
+    return (min(len(tr) for tr in parts),
+            min(int(np.bincount(fit.y[tr], minlength=2).min()) for tr in parts))
 
 
 def _fit_final_learners(fit: _LevelFit, selection: Pipeline, best: dict) -> Pipeline:

@@ -124,7 +124,8 @@ def outer_icc(perturbations: dict[str, pd.DataFrame], patient_ids,
     keep rule, threshold and source are the study's (config ``radiomics.robustness``,
     :func:`alnburden.extraction.robustness.icc_table` and ``combine_icc``). A fold of a small
     study whose lower bounds keep no feature falls back to the point estimate (logged), and
-    to no ICC filter (None) when that keeps none either.
+    to no ICC filter (None) when that keeps none either, or when a source has fewer than two
+    patients among ``patient_ids`` (no ICC can be computed; logged).
     """
     from alnburden.extraction.robustness import combine_icc, icc_table
 
@@ -132,8 +133,15 @@ def outer_icc(perturbations: dict[str, pd.DataFrame], patient_ids,
     tables = {"perturbation": None, "readers": None}
     for source, long_df in perturbations.items():
         sub = long_df[long_df["patient_id"].astype(str).isin(keep)]
+        n_patients = sub["patient_id"].nunique()
+        if n_patients < 2:
+            logger.warning("ICC (%s): %d of this fold's %d training patient(s) have robustness "
+                           "features, an ICC needs 2; the fold runs without the ICC filter "
+                           "(raise radiomics.robustness.fraction to avoid this)",
+                           source, n_patients, len(keep))
+            return None
         logger.info("ICC (%s) recomputed on the %d patient(s) of the outer-training folds",
-                    source, sub["patient_id"].nunique())
+                    source, n_patients)
         tables[source] = icc_table(sub, icc=robustness.get("icc", "ICC2"),
                                    threshold=float(robustness.get("threshold", 0.75)),
                                    keep_on=robustness.get("keep_on", "ci_low"))

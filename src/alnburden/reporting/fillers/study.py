@@ -79,16 +79,23 @@ def limitations(run: RunRecord) -> Filled:
 
 @filler("input_quality")
 def input_quality(run: RunRecord) -> Filled:
-    return Filled("Inputs are validated before use (unreadable or mismatched images, empty "
-                  "masks, out-of-range or missing values are reported per row); a missing "
-                  "clinical value at prediction time takes the training median or mode; the "
-                  "calculator refuses values outside the allowed range and flags values "
-                  "outside the training range.", (run.path("cohort"),), {})
+    checks = (["unreadable or mismatched images", "empty masks"] if run.design.has_images
+              else []) + ["out-of-range or missing values"]
+    text = f"Inputs are validated before use ({word_list(checks)} are reported per row)"
+    if run.design.has_clinical:
+        text += "; a missing clinical value at prediction time takes the training median or mode"
+    if run.design.nomogram_model:
+        text += ("; the calculator refuses values outside the allowed range and flags values "
+                 "outside the training range")
+    return Filled(text + ".", (run.path("cohort"),), {})
 
 
 @filler("user_interaction")
 def user_interaction(run: RunRecord) -> Filled:
     need = (["a lesion mask drawn on the ultrasound image"] if run.design.has_images else [])
     need += ["the clinical variables"] if run.design.has_clinical else []
-    return Filled(f"Users supply {word_list(need)}; the workflow (or the calculator, from the "
-                  "Rad-score and clinical values) computes the rest.", (), {})
+    inputs = word_list((["the Rad-score"] if run.design.has_combined else [])
+                       + (["clinical values"] if run.design.has_clinical else []))
+    calculator = f" (or the calculator, from {inputs})" if run.design.nomogram_model else ""
+    return Filled(f"Users supply {word_list(need)}; the workflow{calculator} computes the rest.",
+                  (), {})

@@ -166,3 +166,32 @@ def test_voxel_map_over_lesion_and_ring(tmp_path):
                         stride=2)["maps"][feature.column]
     assert np.isfinite(fast[region]).all() and np.isnan(fast[~region]).all()
     assert np.corrcoef(m[region], fast[region])[0, 1] > 0.7       # 0.89
+
+
+def test_voxel_map_of_an_image_finer_than_the_texture_grid(tmp_path):
+    """A 0.1 mm export resampled to the params' 0.2 mm grid (BUS-BRA's case): the stride picks
+    pixels of the resampled grid, so the map exists (a stride on the image's own grid missed
+    every resampled mask pixel: "Label (1) not present in mask") and varies over the region."""
+    from pathlib import Path
+
+    from conftest import disk, write_png
+
+    from alnburden.evaluation.feature_maps import patient_maps
+
+    rng = np.random.default_rng(1)
+    shape = (160, 160)
+    img = rng.normal(120, 25, size=shape)          # bottom half: speckle; top: coarse blocks
+    img[:80] = np.kron(rng.normal(60, 40, size=(14, 27)), np.ones((6, 6)))[:80, :160]
+    lesion = disk(shape, (80, 80), 34)
+    image = write_png(tmp_path / "img.png", np.clip(img, 0, 255))
+    mask = write_png(tmp_path / "mask.png", lesion.astype(np.uint8) * 255)
+    params = Path(__file__).parent / "data" / "radiomics_fast.yaml"
+    feature = parse_feature("intra_original_glszm_ZoneEntropy")
+    maps = {stride: patient_maps(image, mask, 0.1, [feature], params, (1,), kernel_radius=2,
+                                 stride=stride) for stride in (1, 2)}
+    region = maps[1]["lesion"] | maps[1]["ring"]
+    for stride, m in maps.items():
+        assert np.isfinite(m["maps"][feature.column][region]).all(), stride
+    for m in maps.values():
+        values = m["maps"][feature.column]
+        assert np.isnan(values[~region]).all() and values[region].std() > 0.05

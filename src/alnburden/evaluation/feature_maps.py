@@ -169,15 +169,16 @@ def feature_map(image: sitk.Image, region: sitk.Image, feature: MapFeature,
     from scipy import ndimage
 
     stride = max(1, int(stride))
-    compute = region
+    ex = _mapping_extractor(params_path, feature, kernel_radius, masked_kernel=stride == 1)
+    grid_image, compute = _on_texture_grid(ex, image, region)
     if stride > 1:
-        full = sitk.GetArrayFromImage(region)
+        full = sitk.GetArrayFromImage(compute)
         sub = np.zeros_like(full)
         sub[..., ::stride, ::stride] = full[..., ::stride, ::stride]
-        compute = sitk.GetImageFromArray(sub)
-        compute.CopyInformation(region)
-    ex = _mapping_extractor(params_path, feature, kernel_radius, masked_kernel=stride == 1)
-    result = ex.execute(image, compute, voxelBased=True)
+        strided = sitk.GetImageFromArray(sub)
+        strided.CopyInformation(compute)
+        compute = strided
+    result = ex.execute(grid_image, compute, voxelBased=True)
     if feature.key not in result:
         raise ValueError(f"pyradiomics gave no map {feature.key!r} (it gave "
                          f"{sorted(k for k in result if not k.startswith('diagnostics'))})")
@@ -192,6 +193,30 @@ def feature_map(image: sitk.Image, region: sitk.Image, feature: MapFeature,
         arr = arr[tuple(idx)]
     arr[~inside] = np.nan
     return arr.reshape(sitk.GetArrayFromImage(image).shape)
+
+
+def _on_texture_grid(ex, image: sitk.Image, region: sitk.Image
+                     ) -> tuple[sitk.Image, sitk.Image]:
+    """``image`` and ``region`` on the grid pyradiomics computes the texture on.
+
+    pyradiomics normalises and resamples (``resampledPixelSpacing``) inside ``execute``;
+    here the same two steps (its own functions, the extractor's settings) run first and are
+    switched off in ``ex``, so that a stride picks pixels of the grid the kernels are
+    centred on. (On an image finer than that grid, e.g. a 0.1 mm export resampled to 0.2 mm,
+    a stride taken on the image's own grid can miss every pixel of the resampled mask:
+    pyradiomics then stops with "Label (1) not present in mask".)
+    """
+    from radiomics import imageoperations
+
+    settings = ex.settings
+    if not settings.get("resampledPixelSpacing"):
+        return image, region
+    if settings.get("normalize"):
+        image = imageoperations.normalizeImage(image, **settings)
+        settings["normalize"] = False
+    image, region = imageoperations.resampleImage(image, region, **settings)
+    settings["resampledPixelSpacing"] = None
+    return image, region
 
 
 def patient_maps(image_path, mask_path, spacing_mm, features: Sequence[MapFeature],

@@ -23,6 +23,16 @@ _OUTPUT_LABEL = {"log-odds": "SHAP value (log-odds of a positive label)",
                  "probability": "SHAP value (probability of a positive label)"}
 
 
+
+def _figure_title(fig, text: str) -> None:
+    """The figure's title, centred over all its panels and wrapped to the figure's width (a
+    long level description set as one axes' title ran past the figure and widened the saved
+    page); about 12 characters of 10-point bold text per inch."""
+    import textwrap
+
+    fig.suptitle(textwrap.fill(text, int(fig.get_figwidth() * 12)), fontsize=10,
+                 fontweight="bold", y=1.0)
+
 def _top(table: pd.DataFrame, top: int) -> pd.DataFrame:
     return table.sort_values("rank").head(int(top))
 
@@ -80,7 +90,7 @@ def plot_shap_beeswarm(values: pd.DataFrame, table: pd.DataFrame, path: str | Pa
         ax.set_yticklabels(list(rows["label"])[::-1])
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.set_xlabel(_OUTPUT_LABEL.get(output, f"SHAP value ({output})"))
-        ax.set_title(f"{title}: SHAP values of the radiomics learner (test set)", loc="left")
+        _figure_title(fig, f"{title}: SHAP values of the radiomics learner (test set)")
         if sc is not None:
             cb = fig.colorbar(sc, ax=ax, pad=0.01, aspect=30)
             cb.set_label("Feature value (z-score, clipped at ±2)")
@@ -121,7 +131,7 @@ def plot_shap_bar(table: pd.DataFrame, path: str | Path, title: str,
         ax.set_yticks(y)
         ax.set_yticklabels(rows["label"])
         ax.set_xlabel(f"Mean |SHAP| ({output})")
-        ax.set_title(f"{title}: feature importance (test set)", loc="left")
+        _figure_title(fig, f"{title}: feature importance (test set)")
         if has_perm:
             ax2 = axes[0, 1]
             ax2.barh(y, rows["permutation_auc_drop"], xerr=rows["permutation_auc_drop_sd"],

@@ -17,7 +17,7 @@ from alnburden.design import StudyDesign
 from alnburden.evaluation.registry import table_names
 from alnburden.reporting.checklists import (AUTHORS, CHECKLISTS, checklist_files,
                                             fill_checklist, load_checklist, render_checklist)
-from alnburden.reporting.fillers import (FILLERS, RunRecord, bin_widths, feature_class_counts,
+from alnburden.reporting.fillers import (FILLERS, RunRecord, discretisation_settings, feature_class_counts,
                                          level_counts, missing_counts, set_counts)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,9 +82,12 @@ def test_counts_of_a_small_cohort():
     assert set_counts(pred) == {"level1": {"test": (1, 1), "train": (2, 1)}}
 
 
-def test_bin_widths_and_feature_classes():
+def test_discretisation_and_feature_classes():
+    """The wavelets use a fixed bin count (config/radiomics.yaml), the others a bin width."""
     params = yaml.safe_load((ROOT / "config/radiomics.yaml").read_text())
-    assert bin_widths(params) == {"Original": 10.0, "LoG": 2.5, "Wavelet": 10.0}
+    assert discretisation_settings(params) == {"Original": "bin width 10",
+                                               "LoG": "bin width 2.5",
+                                               "Wavelet": "bin count 32"}
     assert feature_class_counts(["intra_original_glcm_Contrast", "peri3mm_log-sigma-1-0-mm-3D_"
                                  "glcm_Idm", "intra_original_shape2D_Elongation"]) == {
         "glcm": 2, "shape2D": 1}
@@ -227,10 +230,12 @@ def test_every_filled_item_states_the_runs_own_files(e2e_run):
                                    & (perf["set"] == "test")]
                         assert auc == round(float(row["auc"].item()), 2)
                         assert f"{m} {auc:.2f}" in text
-            if "bin_widths" in f:
-                assert f["bin_widths"] == {"Original": params["setting"]["binWidth"],
-                                           **{k: v["binWidth"] for k, v in
-                                              params["imageType"].items() if v}}
+            if "discretisation" in f:
+                for name, how in f["discretisation"].items():
+                    own = {**params["setting"], **(params["imageType"][name] or {})}
+                    key = "binCount" if "binCount" in own else "binWidth"
+                    assert how == f"bin {key[3:].lower()} {float(own[key]):g}"
+                    assert f"{name} {how}" in text
             if "pyradiomics" in f:
                 assert f["pyradiomics"] == sidecar["pyradiomics_version"]
                 assert f["pyradiomics"] in text

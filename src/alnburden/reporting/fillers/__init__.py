@@ -30,9 +30,9 @@ and lists (:mod:`.phrases`). Importing this package registers every filler.
 from alnburden.reporting.fillers import (cohort, models, predictors, radiomics,  # noqa: F401
                                          results, software, study, validation)
 from alnburden.reporting.fillers.counts import level_counts, missing_counts, set_counts
-from alnburden.reporting.fillers.radiomics import (bin_widths, feature_class_counts,
+from alnburden.reporting.fillers.radiomics import (discretisation_settings, feature_class_counts,
                                                    region_counts)
 from alnburden.reporting.fillers.record import FILLERS, Filled, RunRecord, filler
 
 __all__ = ["Filled", "RunRecord", "FILLERS", "filler", "level_counts", "set_counts",
-           "missing_counts", "bin_widths", "feature_class_counts", "region_counts"]
+           "missing_counts", "discretisation_settings", "feature_class_counts", "region_counts"]

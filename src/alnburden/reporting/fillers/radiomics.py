@@ -1,5 +1,5 @@
 """Fillers of the radiomics: segmentation, image settings, features, robustness,
-selection, and the pure helpers that count features (:func:`bin_widths`,
+selection, and the pure helpers that count features (:func:`discretisation_settings`,
 :func:`feature_class_counts`, :func:`region_counts`)."""
 
 from __future__ import annotations
@@ -77,21 +77,27 @@ def resampling(run: RunRecord) -> Filled:
                   {"spacing": s.get("resampledPixelSpacing")})
 
 
-def bin_widths(params: dict) -> dict[str, float]:
-    """The bin width of every image type of a pyradiomics params dict (its own or the
-    global ``setting.binWidth``)."""
-    default = (params.get("setting") or {}).get("binWidth", 25)
-    return {name: float((cfg or {}).get("binWidth", default))
-            for name, cfg in (params.get("imageType") or {}).items()}
+def discretisation_settings(params: dict) -> dict[str, str]:
+    """How every image type of a pyradiomics params dict is discretised: ``"bin count 32"``
+    or ``"bin width 10"`` (its own ``binCount``/``binWidth``, else the global ``setting``;
+    pyradiomics uses ``binCount`` when one is set)."""
+    glob = params.get("setting") or {}
+    out = {}
+    for name, cfg in (params.get("imageType") or {}).items():
+        own = {**glob, **(cfg or {})}
+        out[name] = (f"bin count {own['binCount']:g}" if own.get("binCount") is not None
+                     else f"bin width {float(own.get('binWidth', 25)):g}")
+    return out
 
 
 @filler("discretisation")
 def discretisation(run: RunRecord) -> Filled:
     if not run.design.has_images:
         return _no_images(run)
-    bw = bin_widths(run.params)
-    return Filled("Fixed bin width on the normalised scale: " + "; ".join(
-        f"{k} {v:g}" for k, v in bw.items()) + ".", (run.path("params"),), {"bin_widths": bw})
+    ds = discretisation_settings(run.params)
+    return Filled("Grey-level discretisation on the normalised scale: " + "; ".join(
+        f"{k} {v}" for k, v in ds.items()) + ".", (run.path("params"),),
+        {"discretisation": ds})
 
 
 @filler("image_types")

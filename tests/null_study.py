@@ -26,7 +26,7 @@ from sklearn.metrics import roc_auc_score
 sys.path.insert(0, str(Path(__file__).parent))
 
 from alnburden.modeling.level_fit import fit_level  # noqa: E402
-from alnburden.modeling.nested import fit_outer_fold, merge_nested  # noqa: E402
+from alnburden.modeling.nested import fit_outer_fold, merge_nested, nested_fold_aucs  # noqa: E402
 from test_modeling import CONFIG, LEVEL1, VARIABLES, synthetic_study  # noqa: E402
 
 NESTED = {"folds": 5, "repeats": 1, "seed": 7, "tuning_repeats": 1}
@@ -47,10 +47,14 @@ def null_seed(n_patients: int, n_features: int, seed: int) -> list[dict]:
                             nested=NESTED) for k in range(NESTED["folds"])]
     sets = {"cv": preds[preds["set"] == "cv"], "nested": merge_nested(folds),
             "test": preds[preds["set"] == "test"]}
-    return [{"seed": seed, "set": name, "model": model, "n": len(g),
+    rows = [{"seed": seed, "set": name, "model": model, "n": len(g),
              "auc": roc_auc_score(g["y_true"], g["p"])}
             for name, rows in sets.items() for model, g in rows.groupby("model")
             if model in MODELS]
+    per_fold = nested_fold_aucs(folds)
+    return rows + [{"seed": seed, "set": "nested (fold mean)", "model": model, "n": int(g["n"].sum()),
+                    "auc": float(g["auc"].mean())}
+                   for model, g in per_fold.groupby("model") if model in MODELS]
 
 
 def main(argv: list[str] | None = None) -> None:

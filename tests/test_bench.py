@@ -149,8 +149,11 @@ def test_null_effects_make_every_label_independent_of_what_the_study_sees():
 
 def test_every_auc_averages_each_estimate_over_seeds(tmp_path):
     """The seeds' AUCs are averaged per level x model x set; the bootstrap-corrected AUC of
-    internal_validation.csv joins as set ``corrected``; the view has one column per kind."""
-    from alnburden.tools.calibrate import every_auc, validation_view
+    internal_validation.csv joins as set ``corrected``, the mean of the outer folds' own AUCs
+    (seed 2 only) as ``nested_fold_mean``; the view has one column per kind; each estimate
+    minus the same seed's test AUC is averaged over the seeds that have both."""
+    from alnburden.tools.calibrate import (estimate_minus_test, every_auc, seed_aucs,
+                                           validation_view)
 
     for seed, shift in ((1, 0.0), (2, 0.1)):
         tables = tmp_path / f"seed_{seed}" / "results" / "tables"
@@ -164,11 +167,25 @@ def test_every_auc_averages_each_estimate_over_seeds(tmp_path):
                       "procedure": ["bootstrap (logistic refit)"] * 2
                       + ["bootstrap (whole level fit)"]}).to_csv(
             tables / "internal_validation.csv", index=False)
+    nested = tmp_path / "seed_2" / "results" / "l2" / "nested"
+    nested.mkdir(parents=True)
+    for fold, p in enumerate(([0.2, 0.9, 0.1, 0.8], [0.6, 0.4, 0.3, 0.5])):   # AUC 1.0, 0.5
+        pd.DataFrame({"patient_id": [f"p{fold}{i}" for i in range(4)], "level": "l2",
+                      "model": "combined", "y_true": [0, 1, 0, 1], "p": p, "repeat": 0,
+                      "fold": fold}).to_csv(nested / f"fold_{fold}.csv", index=False)
     aucs = every_auc(tmp_path).set_index(["model", "set"])
+    assert aucs.loc[("combined", "nested_fold_mean"), "mean"] == pytest.approx(0.75)
+    assert aucs.loc[("combined", "nested_fold_mean"), "n_seeds"] == 1
     assert aucs.loc[("combined", "nested"), "mean"] == pytest.approx(0.75)
     assert aucs.loc[("combined", "corrected"), "mean"] == pytest.approx(0.80)
     assert aucs.loc[("combined", "test"), "n_seeds"] == 2
     view = validation_view(every_auc(tmp_path))
-    assert list(view.columns) == ["level", "model", "apparent", "nested", "corrected", "test"]
+    assert list(view.columns) == ["level", "model", "apparent", "nested", "nested_fold_mean",
+                                  "corrected", "test"]
     assert list(view["model"]) == ["combined"]
     assert view.loc[0, "apparent"] == pytest.approx(0.85)
+    diff = estimate_minus_test(seed_aucs(tmp_path)).set_index("estimate")
+    assert diff.loc["nested", "mean"] == pytest.approx(0.1) and diff.loc["nested", "sd"] == 0
+    assert diff.loc["nested_fold_mean", "mean"] == pytest.approx(0.75 - 0.7)
+    assert diff.loc["nested_fold_mean", "n_seeds"] == 1
+    assert diff.loc["corrected", "mean"] == pytest.approx(0.15)

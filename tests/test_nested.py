@@ -11,7 +11,7 @@ import alnburden.modeling.level_fit as level_fit
 import alnburden.modeling.nested as nested_mod
 from alnburden.evaluation import tables as ev
 from alnburden.modeling.nested import (NESTED_COLUMNS, fit_outer_fold, merge_nested,
-                                       nested_repeat_aucs, outer_folds)
+                                       nested_fold_aucs, nested_repeat_aucs, outer_folds)
 from test_leakage import Spy, _null_tolerance
 from test_modeling import CONFIG, LEVEL1, LEVEL2, VARIABLES, synthetic_study
 
@@ -98,10 +98,33 @@ def test_nested_rows_cover_every_training_patient_and_merge():
     aucs = nested_repeat_aucs(folds)
     assert set(aucs["model"]) == {"radiomics", "clinical", "combined"}
     assert aucs["learners_chosen"].str.count(",").eq(2).all()      # one learner per outer fold
+    assert aucs["auc_fold_mean"].between(0, 1).all()
     with pytest.raises(ValueError, match="missing from some of the 2 repeats"):
         merge_nested([*folds, folds[0].assign(repeat=1)])
     with pytest.raises(ValueError, match="held out twice"):
         merge_nested([folds[0], folds[0]])
+
+
+def test_fold_mean_auc_does_not_rank_one_folds_patients_against_anothers():
+    """Two intercept-only folds: each gives its held-out patients its own training
+    prevalence. The fold holding more events (3 of 5) has the lower one (4/10 vs 5/10), so
+    the pooled AUC ranks every one of its events below the other fold's non-events: by hand,
+    pairs (event, non-event) = 5 x 5 = 25; event in fold 0 (3) vs non-event in fold 1 (3):
+    9 pairs lost; event in fold 1 (2) vs non-event in fold 0 (2): 4 pairs won; the 12 pairs
+    inside a fold tie (1/2 each): pooled AUC (4 + 6) / 25 = 0.4. Each fold's own AUC is 0.5."""
+    y = np.array([1, 1, 1, 0, 0, 1, 1, 0, 0, 0])
+    fold = np.repeat([0, 1], 5)
+    p = np.where(fold == 0, 0.4, 0.5)
+    rows = pd.DataFrame({"patient_id": [f"p{i}" for i in range(10)], "level": "l",
+                         "set": "nested", "model": "clinical", "y_true": y, "p": p,
+                         "rad_score": 0.0, "nodal_class": np.nan, "ki67": np.nan,
+                         "cutoff": 0.5, "repeat": 0, "fold": fold, "learner": ""})
+    per_fold = nested_fold_aucs([rows])
+    assert per_fold["auc"].tolist() == [0.5, 0.5] and per_fold["events"].tolist() == [3, 2]
+    rep = nested_repeat_aucs([rows]).iloc[0]
+    assert rep["auc"] == pytest.approx(0.4) and rep["auc_fold_mean"] == pytest.approx(0.5)
+    one_class = rows.assign(y_true=np.where(fold == 0, 1, y))
+    assert np.isnan(nested_fold_aucs([one_class])["auc"].iloc[0])
 
 
 def test_repeats_average_probabilities():

@@ -20,7 +20,7 @@ them. The test set is not touched: it is not even read.
 With ``R > 1`` repeats, each training patient is predicted ``R`` times; the merged table
 holds the mean of the ``R`` out-of-fold probabilities (and Rad-scores) and the median of
 the ``R`` cutoffs, with ``n_repeats``; :func:`nested_repeat_aucs` gives the AUC of every
-repeat separately.
+repeat separately, pooled and averaged over its folds (:func:`nested_fold_aucs`).
 
 Because the ``nested`` rows of a patient come from models that never saw that patient nor
 took any decision on it, their AUC estimates the performance of the whole procedure on new
@@ -49,7 +49,7 @@ from alnburden.stats import rates as _rates
 logger = logging.getLogger(__name__)
 
 __all__ = ["outer_folds", "nested_infeasible", "outer_icc", "fold_cutoffs", "fit_outer_fold", "merge_nested",
-           "nested_repeat_aucs", "NESTED_MODELS", "NESTED_COLUMNS"]
+           "nested_repeat_aucs", "nested_fold_aucs", "NESTED_MODELS", "NESTED_COLUMNS"]
 
 #: The models whose nested predictions are written (the chosen learner is ``radiomics``).
 NESTED_MODELS = ("radiomics", "clinical", "combined")
@@ -351,15 +351,19 @@ def merge_nested(folds: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def nested_repeat_aucs(folds: list[pd.DataFrame]) -> pd.DataFrame:
-    """AUC of every model in every repeat (``level, model, repeat, n, events, auc``)
-    and the learner chosen in each of the repeat's outer folds."""
+    """AUC of every model in every repeat (``level, model, repeat, n, events, auc,
+    auc_fold_mean, learners_chosen``): ``auc`` of the repeat's pooled out-of-fold
+    predictions, ``auc_fold_mean`` the mean of its folds' own AUCs
+    (:func:`nested_fold_aucs`), and the learner chosen in each of its outer folds."""
     from sklearn.metrics import roc_auc_score
 
-    cols = ["level", "model", "repeat", "n", "events", "auc", "learners_chosen"]
+    cols = ["level", "model", "repeat", "n", "events", "auc", "auc_fold_mean",
+            "learners_chosen"]
     folds = [f for f in folds if len(f)]
     if not folds:
         return pd.DataFrame(columns=cols)
     allf = pd.concat(folds, ignore_index=True)
+    fold_mean = nested_fold_aucs(folds).groupby(["level", "model", "repeat"])["auc"].mean()
     rows = []
     for (level, model, rep), g in allf.groupby(["level", "model", "repeat"], sort=True):
         y = g["y_true"].to_numpy().astype(int)
@@ -367,5 +371,33 @@ def nested_repeat_aucs(folds: list[pd.DataFrame]) -> pd.DataFrame:
         learners = g.drop_duplicates("fold").sort_values("fold")["learner"].astype(str)
         rows.append({"level": level, "model": model, "repeat": int(rep), "n": len(g),
                      "events": int(y.sum()), "auc": auc,
+                     "auc_fold_mean": float(fold_mean.get((level, model, rep), np.nan)),
                      "learners_chosen": ", ".join(learners)})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def nested_fold_aucs(folds: list[pd.DataFrame]) -> pd.DataFrame:
+    """AUC of every model in every outer fold (``level, model, repeat, fold, n, events,
+    auc``), each on the fold's own held-out patients and model.
+
+    Their mean over folds (and repeats) is the fold-averaged nested AUC (Forman & Scholz
+    2010, *SIGKDD Explor.* 12:49, "AUC_avg"): unlike the AUC of the pooled out-of-fold
+    predictions it does not rank one fold's patients against another's, whose models
+    differ (under the null, an intercept-only fold gives every held-out patient its own
+    training prevalence, which is lower when the fold holds more events, and the pooled AUC
+    falls below 0.5). A fold with one class only gets NaN.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    cols = ["level", "model", "repeat", "fold", "n", "events", "auc"]
+    folds = [f for f in folds if len(f)]
+    if not folds:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for (level, model, rep, fold), g in pd.concat(folds, ignore_index=True).groupby(
+            ["level", "model", "repeat", "fold"], sort=True):
+        y = g["y_true"].to_numpy().astype(int)
+        auc = float(roc_auc_score(y, g["p"])) if len(np.unique(y)) == 2 else float("nan")
+        rows.append({"level": level, "model": model, "repeat": int(rep), "fold": int(fold),
+                     "n": len(g), "events": int(y.sum()), "auc": auc})
     return pd.DataFrame(rows, columns=cols)

@@ -22,6 +22,7 @@ import argparse
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -29,6 +30,7 @@ from alnburden.io import write_table
 from alnburden.tools.runs import DEFAULT_CONFIG, run_workflow, study_config
 from alnburden.simulate.effects import parse_effect_overrides
 from alnburden.evaluation.internal_validation import LOGISTIC_PROCEDURE
+from alnburden.modeling.nested import nested_fold_aucs
 from alnburden.evaluation.summary import check_published, comparison_table
 
 
@@ -185,14 +187,16 @@ NULL_EFFECTS = {"pos_latent": 0.0, "pos_ki67": 0.0, "high_latent_low_ki67": 0.0,
                 "aln_positive_shift": 0.0, "aln_count_slope": 0.0}
 
 
-def every_auc(out_dir: Path) -> pd.DataFrame:
-    """Mean, SD, min, max over the seed runs under ``out_dir`` of every AUC of
-    ``performance.csv`` (level x model x set), with the bootstrap optimism-corrected AUC of
-    ``internal_validation.csv`` as set ``corrected``: the internal-validation table of the
-    closing notes and the null study's table."""
+def seed_aucs(out_dir: Path) -> pd.DataFrame:
+    """Every AUC of every seed run under ``out_dir`` (``seed, level, model, set, auc``): the
+    sets of ``performance.csv``, the bootstrap optimism-corrected AUC of
+    ``internal_validation.csv`` as set ``corrected`` and the mean of the outer folds' own
+    AUCs (:func:`alnburden.modeling.nested.nested_fold_aucs`, from each level's
+    ``nested/fold_*.csv``) as set ``nested_fold_mean``."""
     frames = []
     for perf in sorted(Path(out_dir).glob("seed_*/results/tables/performance.csv")):
-        seed = int(perf.parents[2].name.removeprefix("seed_"))
+        results = perf.parents[1]
+        seed = int(results.parent.name.removeprefix("seed_"))
         frames.append(pd.read_csv(perf)[["level", "model", "set", "auc"]].assign(seed=seed))
         boot = perf.with_name("internal_validation.csv")
         if boot.exists():
@@ -203,26 +207,60 @@ def every_auc(out_dir: Path) -> pd.DataFrame:
             frames.append(pd.DataFrame({"level": b["level"], "model": b["model"],
                                         "set": "corrected", "auc": b["corrected"],
                                         "seed": seed}))
+        folds = [pd.read_csv(f) for f in sorted(results.glob("*/nested/fold_*.csv"))]
+        if folds:
+            mean = nested_fold_aucs(folds).groupby(["level", "model"])["auc"].mean()
+            frames.append(mean.reset_index().assign(set="nested_fold_mean", seed=seed))
     if not frames:
         raise FileNotFoundError(f"no finished seed run under {out_dir}")
-    runs = pd.concat(frames, ignore_index=True)
-    g = runs.groupby(["level", "model", "set"], sort=False)["auc"]
+    return pd.concat(frames, ignore_index=True)[["seed", "level", "model", "set", "auc"]]
+
+
+def every_auc(out_dir: Path) -> pd.DataFrame:
+    """Mean, SD, min, max over the seed runs under ``out_dir`` of every AUC of
+    :func:`seed_aucs` (level x model x set): the internal-validation table of the closing
+    notes and the null study's table."""
+    g = seed_aucs(out_dir).groupby(["level", "model", "set"], sort=False)["auc"]
     table = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "min": g.min(),
                           "max": g.max(), "n_seeds": g.count()}).reset_index()
     return table
 
 
+#: The study's models and, per set of :func:`seed_aucs`, its name as a kind of estimate.
+STUDY_MODELS = ("radiomics", "clinical", "combined")
+ESTIMATE_KINDS = {"train": "apparent", "cv": "cv", "nested": "nested",
+                  "nested_fold_mean": "nested_fold_mean", "corrected": "corrected",
+                  "test": "test"}
+
+
 def validation_view(aucs: pd.DataFrame) -> pd.DataFrame:
     """:func:`every_auc`'s means as one row per level and model of the study (radiomics,
     clinical, combined) with a column per kind of estimate: apparent, cv, nested,
-    corrected, test."""
-    kinds = {"train": "apparent", "cv": "cv", "nested": "nested", "corrected": "corrected",
-             "test": "test"}
-    sub = aucs[aucs["model"].isin(["radiomics", "clinical", "combined"])
-               & aucs["set"].isin(list(kinds))]
+    nested_fold_mean, corrected, test."""
+    sub = aucs[aucs["model"].isin(STUDY_MODELS) & aucs["set"].isin(list(ESTIMATE_KINDS))]
     view = sub.pivot_table(index=["level", "model"], columns="set", values="mean",
-                           sort=False).rename(columns=kinds)
-    return view[[k for k in kinds.values() if k in view.columns]].reset_index()
+                           sort=False).rename(columns=ESTIMATE_KINDS)
+    return view[[k for k in ESTIMATE_KINDS.values() if k in view.columns]].reset_index()
+
+
+def estimate_minus_test(runs: pd.DataFrame) -> pd.DataFrame:
+    """Each internal estimate minus the test AUC of the same seed: mean, SD and standard
+    error over seeds (``level, model, estimate, mean, sd, se, n_seeds``), from
+    :func:`seed_aucs`. A mean is judged against its SE: one seed's difference varies by
+    the test set's sampling error and the estimate's."""
+    sub = runs[runs["model"].isin(STUDY_MODELS)]
+    wide = sub.pivot_table(index=["level", "model", "seed"], columns="set", values="auc")
+    rows = []
+    for est in ("nested", "nested_fold_mean", "corrected"):
+        if est not in wide.columns or "test" not in wide.columns:
+            continue
+        diff = (wide[est] - wide["test"]).dropna()
+        for (level, model), d in diff.groupby(level=["level", "model"], sort=False):
+            rows.append({"level": level, "model": model, "estimate": ESTIMATE_KINDS[est],
+                         "mean": d.mean(), "sd": d.std(ddof=1),
+                         "se": d.std(ddof=1) / np.sqrt(len(d)), "n_seeds": len(d)})
+    return pd.DataFrame(rows, columns=["level", "model", "estimate", "mean", "sd", "se",
+                                       "n_seeds"])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -263,6 +301,7 @@ def main(argv: list[str] | None = None) -> None:
                  effects, tables_only=args.tables_only)
         print(f"seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
     aucs = every_auc(args.out)
+    differences = estimate_minus_test(seed_aucs(args.out))
     seeds = sorted(int(p.name.removeprefix("seed_")) for p in args.out.glob("seed_*"))
     variant = ", ".join(f"{k}={v}" for k, v in effects.items()) or "default effect sizes"
     view = validation_view(aucs)
@@ -278,6 +317,10 @@ def main(argv: list[str] | None = None) -> None:
                 title=f"Every AUC over seeds {seeds} ({variant})")
     write_table(view, args.out / "internal_validation.csv", float_format="%.3f",
                 title=f"Mean AUC by kind of estimate over seeds {seeds} ({variant})")
+    write_table(differences, args.out / "estimate_minus_test.csv", float_format="%.3f",
+                title=f"Internal estimate minus test AUC, per seed, over seeds {seeds} "
+                      f"({variant})")
+    print(differences.to_markdown(index=False, floatfmt=".3f"))
     rows = collect_seeds(args.out, config)
     rows.to_csv(args.out / "calibration_runs.csv", index=False)
     table = summarise(rows)

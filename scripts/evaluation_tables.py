@@ -21,6 +21,9 @@ if "bootstrap" in snakemake.input.keys():  # the internal_validation table's boo
     whole_fit = snakemake.input.whole_fit if "whole_fit" in snakemake.input.keys() else []
     settings = dataclasses.replace(settings, optimism=pd.concat(
         [read_table(p) for p in [*snakemake.input.bootstrap, *whole_fit]], ignore_index=True))
+if "nested_folds" in snakemake.input.keys():  # its nested_fold_mean column
+    settings = dataclasses.replace(settings, nested_folds=pd.concat(
+        [read_table(p) for p in snakemake.input.nested_folds], ignore_index=True))
 tables = evaluation_tables(read_table(snakemake.input.predictions), snakemake.params.tables,
                            **dataclasses.asdict(settings))
 write_tables(tables, Path(snakemake.output[0]).parent)

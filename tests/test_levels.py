@@ -114,3 +114,34 @@ def test_duplicate_level_names_rejected():
 
 def test_nodal_class():
     assert nodal_class(np.array([0, 1, 2, 3, 10])).tolist() == ["N0", "N1-2", "N1-2", "N>=3", "N>=3"]
+
+
+def test_a_levels_own_nested_folds_replace_the_configs():
+    from alnburden.design import StudyDesign
+
+    config = {"levels": [{"name": "a", "label": "n_positive_nodes > 0"},
+                         {"name": "b", "population": "n_positive_nodes > 0",
+                          "label": "n_positive_nodes >= 3", "nested_folds": 10}],
+              "clinical": {"variables": [{"name": "age", "type": "continuous"}]},
+              "cohort": {}, "internal_validation": {"nested": {"folds": 4, "repeats": 2}}}
+    a, b = levels_from_config(config)
+    assert (a.nested_folds, b.nested_folds) == (None, 10)
+    assert (a.outer_folds_in({"folds": 4}), b.outer_folds_in({"folds": 4})) == (4, 10)
+    design = StudyDesign.from_config(config)
+    assert design.nested_fold_ids_of("a") == list(range(8))       # 4 folds x 2 repeats
+    assert design.nested_fold_ids_of("b") == list(range(20))      # 10 folds x 2 repeats
+    with pytest.raises(KeyError, match="no level 'c'"):
+        design.nested_fold_ids_of("c")
+    off = {**config, "internal_validation": {"nested": {"enabled": False}}}
+    assert StudyDesign.from_config(off).nested_fold_ids_of("b") == []
+
+
+def test_schema_refuses_one_outer_fold():
+    import jsonschema
+
+    from alnburden.schemas import CONFIG_SCHEMA, load_schema
+
+    item = load_schema(CONFIG_SCHEMA)["properties"]["levels"]["items"]
+    jsonschema.validate({"name": "a", "label": "x > 0", "nested_folds": 10}, item)
+    with pytest.raises(jsonschema.ValidationError, match="minimum of 2"):
+        jsonschema.validate({"name": "a", "label": "x > 0", "nested_folds": 1}, item)

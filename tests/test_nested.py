@@ -127,6 +127,46 @@ def test_fold_mean_auc_does_not_rank_one_folds_patients_against_anothers():
     assert np.isnan(nested_fold_aucs([one_class])["auc"].iloc[0])
 
 
+def test_a_levels_own_nested_folds_split_its_patients():
+    """LEVEL2 with ``nested_folds = 4`` under a config of 3 folds: outer folds 0-3 hold out
+    every training patient once, a fifth does not exist."""
+    import dataclasses
+
+    cohort, split, _, _ = synthetic_study(300, 10, seed=8, signal=1.5)
+    level = dataclasses.replace(LEVEL2, nested_folds=4)
+    held = []
+    for fold in range(4):
+        _, sub_split, ids_tr = nested_mod._outer_fold_data(cohort, split, level, CONFIG, fold,
+                                                           NESTED)
+        this_fold = sub_split.loc[sub_split["set"] == "test", "patient_id"].tolist()
+        assert not set(ids_tr) & set(this_fold)
+        held += this_fold
+    train2 = set(cohort.loc[cohort["n_positive_nodes"] > 0, "patient_id"]) & set(
+        split.loc[split["set"] == "train", "patient_id"])
+    assert sorted(held) == sorted(train2)
+    with pytest.raises(ValueError, match=r"outer fold 4 does not exist \(4 folds"):
+        fit_outer_fold(cohort, split, None, None, level, VARIABLES, CONFIG, fold=4,
+                       nested=NESTED)
+
+
+def test_internal_validation_table_has_the_fold_mean_beside_the_pooled_index():
+    from alnburden.evaluation.internal_validation import internal_validation_table
+
+    y = np.array([0, 1, 0, 1, 0, 1, 0, 1])
+    p = np.array([0.2, 0.9, 0.1, 0.8, 0.6, 0.4, 0.3, 0.5])     # fold 0 AUC 1.0, fold 1 0.5
+    folds = pd.DataFrame({"patient_id": [f"p{i}" for i in range(8)], "level": "l",
+                          "model": "clinical", "y_true": y, "p": p, "repeat": 0,
+                          "fold": np.repeat([0, 1], 4)})
+    pred = pd.concat([folds.drop(columns=["repeat", "fold"]).assign(set=s)
+                      for s in ("train", "nested", "test")], ignore_index=True)
+    table = internal_validation_table(pred, None, folds).set_index("metric")
+    assert table.loc["auc", "nested_fold_mean"] == pytest.approx(0.75)
+    assert table.loc["auc", "nested"] == pytest.approx(roc_auc_score(y, p))
+    brier = [np.mean((p[k:k + 4] - y[k:k + 4]) ** 2) for k in (0, 4)]
+    assert table.loc["brier", "nested_fold_mean"] == pytest.approx(np.mean(brier))
+    assert internal_validation_table(pred, None)["nested_fold_mean"].isna().all()
+
+
 def test_repeats_average_probabilities():
     base = pd.DataFrame({"patient_id": ["a", "b"], "level": "l", "set": "nested",
                          "model": "m", "y_true": [0, 1], "p": [0.2, 0.6],

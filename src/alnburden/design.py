@@ -57,7 +57,8 @@ class StudyDesign:
         The cohort is the built-in in-silico cohort (no ``cohort.manifest``).
     nested_folds, nested_repeats
         Outer folds and repeats of the nested cross-validation (config
-        ``internal_validation.nested``); 0 folds when it is switched off.
+        ``internal_validation.nested``); 0 folds when it is switched off. A level's own
+        ``nested_folds`` replaces the folds for that level (:meth:`nested_fold_ids_of`).
     split_repeats
         Repeated random splits of config ``split.repeats`` (0: none).
     whole_fit_resamples
@@ -137,10 +138,16 @@ class StudyDesign:
         """The nested cross-validation runs (config ``internal_validation.nested``)."""
         return self.nested_folds >= 2
 
-    @property
-    def nested_fold_ids(self) -> list[int]:
-        """Index of every outer fold of the nested CV (``repeat * folds + fold``)."""
-        return list(range(self.nested_folds * self.nested_repeats)) if self.has_nested else []
+    def nested_fold_ids_of(self, level: str) -> list[int]:
+        """Index of every outer fold of level ``level``'s nested CV (``repeat * folds +
+        fold``, with the level's own ``nested_folds`` when it has them)."""
+        if not self.has_nested:
+            return []
+        lv = next((lv for lv in self.levels if lv.name == level), None)
+        if lv is None:
+            raise KeyError(f"no level {level!r}; the levels are {self.level_names}")
+        return list(range(lv.outer_folds_in({"folds": self.nested_folds})
+                          * self.nested_repeats))
 
     @property
     def has_whole_fit_bootstrap(self) -> bool:

@@ -111,12 +111,21 @@ class Level:
         Rule of the patients the level is fitted on (``"all"`` by default).
     description
         Human-readable description.
+    nested_folds
+        Outer folds of the level's nested cross-validation (config ``nested_folds`` of the
+        level); None: ``internal_validation.nested.folds`` (:meth:`outer_folds_in`).
     """
 
     name: str
     label: str
     population: str = "all"
     description: str = ""
+    nested_folds: int | None = None
+
+    def outer_folds_in(self, nested: dict) -> int:
+        """Outer folds of the level's nested CV under the config's
+        ``internal_validation.nested`` (``nested``): its own ``nested_folds`` when given."""
+        return int(self.nested_folds if self.nested_folds is not None else nested["folds"])
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -160,7 +169,9 @@ def levels_from_config(config: dict) -> list[Level]:
     item = load_schema(CONFIG_SCHEMA)["properties"]["levels"]["items"]["properties"]
     defaults = {key: item[key]["default"] for key in ("population", "description")}
     out = [Level(name=lv["name"], label=lv["label"], **{**defaults, **{
-        k: lv[k] for k in defaults if k in lv}}) for lv in config["levels"]]
+        k: lv[k] for k in defaults if k in lv}},
+        nested_folds=None if lv.get("nested_folds") is None else int(lv["nested_folds"]))
+        for lv in config["levels"]]
     names = [lv.name for lv in out]
     if len(set(names)) != len(names):
         raise ValueError(f"level names must be unique, got {names}")

@@ -205,7 +205,11 @@ def fit_level_inputs(wildcards):
     return out
 
 
-NESTED_FOLDS = DESIGN.nested_fold_ids
+def nested_fold_tables(wildcards):
+    """A level's outer-fold tables: its own nested_folds (or internal_validation.nested.folds)
+    x repeats."""
+    return expand(f"{RESULTS}/{wildcards.level}/nested/fold_{{fold}}.csv",
+                  fold=DESIGN.nested_fold_ids_of(wildcards.level))
 
 
 def nested_fold_inputs(wildcards):
@@ -278,7 +282,8 @@ def clinical_model_config():
 
 
 def bootstrap_inputs():
-    """Every level's bootstrap optimism table, for the internal_validation table."""
+    """Every level's bootstrap optimism table (and outer-fold tables), for the
+    internal_validation table."""
     if "internal_validation" not in table_names(DESIGN):
         return {}
     out = {"bootstrap": expand(f"{RESULTS}/{{level}}/internal_validation_bootstrap.csv",
@@ -286,6 +291,9 @@ def bootstrap_inputs():
     if DESIGN.has_whole_fit_bootstrap:  # validation.smk: the whole level fit in the bootstrap
         out["whole_fit"] = expand(f"{RESULTS}/{{level}}/internal_validation_whole_fit.csv",
                                   level=LEVELS)
+    if DESIGN.has_nested:  # the table's nested_fold_mean column
+        out["nested_folds"] = [f"{RESULTS}/{level}/nested/fold_{fold}.csv" for level in LEVELS
+                               for fold in DESIGN.nested_fold_ids_of(level)]
     return out
 
 

@@ -61,7 +61,7 @@ if DESIGN.has_nested:
 
     rule merge_nested:
         input:
-            expand(f"{RESULTS}/{{{{level}}}}/nested/fold_{{fold}}.csv", fold=NESTED_FOLDS),
+            nested_fold_tables,
         output:
             predictions=f"{RESULTS}/{{level}}/nested_predictions.csv",
             repeats=f"{RESULTS}/{{level}}/nested/repeat_aucs.csv",

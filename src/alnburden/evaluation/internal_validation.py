@@ -4,8 +4,11 @@
 ``combined``) and metric (``auc``, ``slope``, ``intercept``, ``brier``): the bootstrap's
 ``apparent``, ``optimism`` and ``corrected`` values (from each level's
 ``internal_validation_bootstrap.csv``, :func:`alnburden.modeling.optimism.level_optimism`)
-and, beside them, the same index on the ``nested`` rows (nested cross-validation;
-empty when the run has none) and on the ``test`` rows of the predictions. The indices are
+and, beside them, the same index on the ``nested`` rows (nested cross-validation, the
+out-of-fold predictions pooled; empty when the run has none), its mean over the outer folds
+each scored on its own held-out patients (``nested_fold_mean``, see
+:func:`alnburden.modeling.nested.nested_fold_aucs`) and on the ``test`` rows of the
+predictions. The indices are
 those of :func:`alnburden.modeling.optimism.performance_indices` on ``logit(p)``: AUC,
 calibration slope and intercept of the linear predictor, Brier score.
 
@@ -29,7 +32,8 @@ __all__ = ["INTERNAL_VALIDATION_COLUMNS", "internal_validation_table",
 
 #: Columns of ``results/tables/internal_validation.csv`` (DESIGN.md's first eight).
 INTERNAL_VALIDATION_COLUMNS = ["level", "model", "metric", "apparent", "optimism", "corrected",
-                               "nested", "test", "n_resamples", "strategy", "procedure"]
+                               "nested", "test", "n_resamples", "strategy", "procedure",
+                               "nested_fold_mean"]
 MODELS = ("clinical", "combined")
 #: ``procedure`` of the rows of :mod:`alnburden.modeling.optimism` (the logistic bootstrap).
 LOGISTIC_PROCEDURE = "bootstrap (logistic refit)"
@@ -45,8 +49,25 @@ def _indices(pred: pd.DataFrame, level: str, model: str, set_name: str) -> dict[
     return performance_indices(rows["y_true"].to_numpy(dtype=float), np.log(p) - np.log1p(-p))
 
 
-def internal_validation_table(pred: pd.DataFrame, bootstrap: pd.DataFrame | None
-                              ) -> pd.DataFrame:
+def _fold_mean_indices(folds: pd.DataFrame | None, level: str, model: str) -> dict[str, float]:
+    """Each index's mean over the level's outer folds (and repeats), each fold scored on its
+    own held-out patients; NaN without fold tables (a fold with one class is left out)."""
+    if folds is None or folds.empty:
+        return dict.fromkeys(METRICS, np.nan)
+    rows = folds[(folds["level"].astype(str) == level) & (folds["model"] == model)]
+    per_fold = []
+    for _, g in rows.groupby(["repeat", "fold"]):
+        if g["y_true"].nunique() == 2:
+            p = np.clip(g["p"].to_numpy(dtype=float), _EPS, 1 - _EPS)
+            per_fold.append(performance_indices(g["y_true"].to_numpy(dtype=float),
+                                                np.log(p) - np.log1p(-p)))
+    if not per_fold:
+        return dict.fromkeys(METRICS, np.nan)
+    return {m: float(np.nanmean([f[m] for f in per_fold])) for m in METRICS}
+
+
+def internal_validation_table(pred: pd.DataFrame, bootstrap: pd.DataFrame | None,
+                              nested_folds: pd.DataFrame | None = None) -> pd.DataFrame:
     """Apparent / optimism / corrected (bootstrap) beside nested and test, per level x model.
 
     Parameters
@@ -59,6 +80,9 @@ def internal_validation_table(pred: pd.DataFrame, bootstrap: pd.DataFrame | None
         ``procedure``; rows without one are the logistic bootstrap's), or None: then the
         ``apparent`` column holds the ``train`` rows' index and the bootstrap columns are
         empty.
+    nested_folds
+        Every level's outer-fold tables stacked (``results/<level>/nested/fold_<k>.csv``),
+        or None: then ``nested_fold_mean`` is empty.
 
     Returns
     -------
@@ -84,7 +108,7 @@ def internal_validation_table(pred: pd.DataFrame, bootstrap: pd.DataFrame | None
                           "optimism": np.nan, "corrected": np.nan, "n_resamples": 0,
                           "strategy": "", "procedure": ""} for m in METRICS]
     out = pd.DataFrame(rows, columns=[c for c in INTERNAL_VALIDATION_COLUMNS
-                                      if c not in ("nested", "test")])
+                                      if c not in ("nested", "test", "nested_fold_mean")])
     cache: dict = {}
     for col in ("nested", "test"):
         vals = []
@@ -94,6 +118,10 @@ def internal_validation_table(pred: pd.DataFrame, bootstrap: pd.DataFrame | None
                 cache[key] = _indices(pred, r.level, r.model, col)
             vals.append(cache[key][r.metric])
         out[col] = np.asarray(vals, dtype=float)
+    fold_means = {key: _fold_mean_indices(nested_folds, *key)
+                  for key in dict.fromkeys(zip(out["level"], out["model"]))}
+    out["nested_fold_mean"] = np.asarray(
+        [fold_means[(r.level, r.model)][r.metric] for r in out.itertuples()], dtype=float)
     return out[INTERNAL_VALIDATION_COLUMNS].reset_index(drop=True)
 
 
@@ -118,7 +146,10 @@ def internal_validation_summary(table: pd.DataFrame | None) -> list[str]:
              f"Harrell's bootstrap ({n} resamples of the training rows, the predictor "
              "selection repeated in each; `results/tables/internal_validation.csv`):", ""]
     for r in auc.itertuples():
-        nested = (f", nested CV {fmt_number(r.nested, 3)}" if np.isfinite(r.nested) else "")
+        fold_mean = getattr(r, "nested_fold_mean", np.nan)
+        nested = (f", nested CV {fmt_number(r.nested, 3)}"
+                  + (f" (mean of its folds {fmt_number(fold_mean, 3)})"
+                     if np.isfinite(fold_mean) else "") if np.isfinite(r.nested) else "")
         lines.append(f"- {r.level} {r.model}: apparent AUC {fmt_number(r.apparent, 3)}, "
                      f"optimism {fmt_number(r.optimism, 3)}, corrected "
                      f"{fmt_number(r.corrected, 3)}{nested}, test {fmt_number(r.test, 3)}")

@@ -56,6 +56,10 @@ class TableSettings:
         Every level's ``internal_validation_bootstrap.csv`` stacked, for the
         ``internal_validation`` table (not a config key: the rule passes the files of rule
         ``internal_validation_bootstrap``); None leaves its bootstrap columns empty.
+    nested_folds
+        Every level's outer-fold tables (``results/<level>/nested/fold_<k>.csv``) stacked,
+        for the ``internal_validation`` table's ``nested_fold_mean`` column (not a config
+        key: the rule passes the files of rule ``nested_fold``); None leaves it empty.
     """
 
     cutoff: str | float = "youden"
@@ -65,6 +69,7 @@ class TableSettings:
     seed: int = 2026
     subgroup_models: Sequence[str] = ("radiomics", "combined")
     optimism: pd.DataFrame | None = None
+    nested_folds: pd.DataFrame | None = None
 
     @classmethod
     def from_config(cls, evaluation: dict | None, seed: int | None = None,
@@ -135,7 +140,8 @@ TABLES: dict[str, EvaluationTable] = {t.name: t for t in (
     EvaluationTable("internal_validation",
                     "Internal validation: bootstrap optimism correction, nested CV and test",
                     "internal_validation",
-                    lambda pred, s: internal_validation_table(pred, s.optimism),
+                    lambda pred, s: internal_validation_table(pred, s.optimism,
+                                                              s.nested_folds),
                     needs=("clinical",)),
     EvaluationTable("repeated_splits", "Repeated random splits: test AUC over the repeats",
                     "repeated_splits", lambda pred, s: repeated_splits_table(pred),

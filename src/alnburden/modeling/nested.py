@@ -77,7 +77,8 @@ def outer_folds(y, n_folds: int, n_repeats: int, seed: int,
     if counts.min() < n_folds:
         raise ValueError(f"nested CV with {n_folds} outer folds needs at least {n_folds} "
                          f"patients of each class; the training set has {counts[0]} and "
-                         f"{counts[1]} - lower internal_validation.nested.folds")
+                         f"{counts[1]} - lower internal_validation.nested.folds (or the "
+                         "level's nested_folds)")
     out = []
     for r in range(n_repeats):
         if groups is None:
@@ -216,7 +217,7 @@ def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
         for the nested CV (:func:`nested_infeasible`) the table is empty (the log says
         why) and the level has no nested rows: the summary says so.
     """
-    k_folds, n_rep = int(nested["folds"]), int(nested["repeats"])
+    k_folds, n_rep = level.outer_folds_in(nested), int(nested["repeats"])
     if not 0 <= fold < k_folds * n_rep:
         raise ValueError(f"outer fold {fold} does not exist ({k_folds} folds x {n_rep} "
                          "repeats)")
@@ -243,7 +244,7 @@ def _outer_fold_data(cohort: pd.DataFrame, split: pd.DataFrame, level: Level, co
     """The fold fit's cohort and split (outer-training patients as ``train``, the held-out
     fold as ``test``, groups carried) and the outer-training ids; None (logged) when the
     level is too small for the nested CV (:func:`nested_infeasible`)."""
-    k_folds, n_rep = int(nested["folds"]), int(nested["repeats"])
+    k_folds, n_rep = level.outer_folds_in(nested), int(nested["repeats"])
     data = level_data(cohort, split, level)
     train = data[data["set"] == "train"]
     grp = _groups(split, train["patient_id"])

@@ -80,7 +80,8 @@ def seed_estimates(seed: int, config: dict, population: pd.DataFrame,
         fit = select_clinical_predictors(train, y, variables, settings)
         oof = np.full(len(train), np.nan)
         fold_aucs = []
-        for tr, held in outer_folds(y, int(nested["folds"]), 1, int(nested["seed"])):
+        for tr, held in outer_folds(y, level.outer_folds_in(nested), 1,
+                                    int(nested["seed"])):
             inner = select_clinical_predictors(train.iloc[tr], y[tr], variables, settings)
             oof[held] = inner.model.predict_proba(train.iloc[held])[:, 1]
             fold_aucs.append(_auc(y[held], oof[held]))
@@ -120,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="override models.clinical_strategy (p_value, prespecified, "
                              "penalized)")
     parser.add_argument("--folds", type=int, default=None,
-                        help="override internal_validation.nested.folds")
+                        help="outer folds of every level (in place of the levels' "
+                             "nested_folds and internal_validation.nested.folds)")
     parser.add_argument("--boot", type=int, default=100, help="bootstrap resamples per seed")
     parser.add_argument("--population", type=int, default=30000,
                         help="patients of the independent population (seed 987654)")
@@ -134,6 +136,8 @@ def main(argv: list[str] | None = None) -> None:
         iv = dict(config.get("internal_validation") or {})
         iv["nested"] = {**(iv.get("nested") or {}), "folds": args.folds}
         config["internal_validation"] = iv
+        config["levels"] = [{k: v for k, v in lv.items() if k != "nested_folds"}
+                            for lv in config["levels"]]
     population = simulate_tables(args.population, seed=987654).assign(set="test")
     rows, t0 = [], time.perf_counter()
     for seed in range(*args.seeds):

@@ -141,15 +141,19 @@ def fit_logit(X: pd.DataFrame, y, label: str = "model") -> dict:
 
 
 def term_rows(fit: dict, variable_of: dict[str, str]) -> pd.DataFrame:
+    """One row per term (not the intercept): coefficient, SE, odds ratio with its Wald 95%
+    CI (the limit of a near-separated term may be inf) and Wald p."""
     params, se = fit["params"], np.sqrt(np.clip(np.diag(fit["cov"]), 0, None))
+    with np.errstate(over="ignore"):
+        odds, low, high = (np.exp(params), np.exp(params - Z95 * se),
+                           np.exp(params + Z95 * se))
     rows = []
     for i, term in enumerate(fit["terms"]):
         if term == "const":
             continue
         z = params[i] / se[i] if se[i] > 0 else np.nan
         rows.append({"variable": variable_of[term], "term": term, "coef": params[i], "se": se[i],
-                     "or": np.exp(params[i]), "ci_low": np.exp(params[i] - Z95 * se[i]),
-                     "ci_high": np.exp(params[i] + Z95 * se[i]),
+                     "or": odds[i], "ci_low": low[i], "ci_high": high[i],
                      "p": 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan,
                      "method": fit["method"], "n": fit["n"], "events": fit["events"]})
     return pd.DataFrame(rows)

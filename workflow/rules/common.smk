@@ -188,9 +188,16 @@ def model_config():
     return {key: config[key] for key in ("seed", "selection", "models", "harmonization")}
 
 
-def level_config(wildcards):
-    """The config entry of the level being fitted."""
+def nested_level_config(wildcards):
+    """The config entry of the level being fitted, whole (rule nested_fold reads its
+    nested_folds)."""
     return next(lv for lv in config["levels"] if lv["name"] == wildcards.level)
+
+
+def level_config(wildcards):
+    """The config entry of the level being fitted, without its nested_folds: a change of the
+    nested CV's folds does not refit the final models."""
+    return {k: v for k, v in nested_level_config(wildcards).items() if k != "nested_folds"}
 
 
 def level_label(wildcards):

@@ -41,7 +41,7 @@ if DESIGN.has_nested:
             f"{RESULTS}/{{level}}/nested/fold_{{fold}}.csv",
         params:
             fit=model_config(),
-            level=level_config,
+            level=nested_level_config,
             variables=clinical_variables(),
             nested=config["internal_validation"]["nested"],
             robustness=config["radiomics"]["robustness"],

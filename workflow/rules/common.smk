@@ -375,7 +375,7 @@ def produced(path):
 def reporting_config():
     """The config sections the checklist fillers read (alnburden.reporting.fillers)."""
     keys = ("study", "seed", "cohort", "levels", "clinical", "validation", "split",
-            "radiomics", "selection", "models", "evaluation")
+            "radiomics", "selection", "models", "evaluation", "internal_validation")
     return {key: config[key] for key in keys if key in config}
 
 

@@ -9,6 +9,24 @@ from alnburden.reporting.fillers.run_facts import has_external, has_nested
 from alnburden.reporting.fillers.split import split_facts
 
 
+def _outer_folds(run: RunRecord) -> str:
+    """"5 outer folds for level1, 10 for level2, 1 repeat": each level's own nested_folds or
+    internal_validation.nested.folds."""
+    from alnburden.levels import levels_from_config
+    from alnburden.schemas import with_defaults
+
+    nested = with_defaults("internal_validation",
+                           run.config.get("internal_validation"))["nested"]
+    counts = [(lv.name, lv.outer_folds_in(nested))
+              for lv in levels_from_config(dict(run.config))]
+    if len({k for _, k in counts}) == 1:
+        folds = f"{counts[0][1]} outer folds"
+    else:
+        folds = ", ".join(f"{k} outer folds for {name}" if i == 0 else f"{k} for {name}"
+                          for i, (name, k) in enumerate(counts))
+    return f"{folds}, {plural(int(nested['repeats']), 'repeat')}"
+
+
 @filler("data_split")
 def data_split(run: RunRecord) -> Filled:
     split = split_facts(run)
@@ -26,8 +44,8 @@ def data_split(run: RunRecord) -> Filled:
         if run.has("repeated_splits"):
             evidence.append(run.path("repeated_splits"))
     if has_nested(run):
-        parts.append("Nested cross-validation of the whole level fit gives out-of-fold "
-                     "predictions (`set = nested`).")
+        parts.append(f"Nested cross-validation of the whole level fit ({_outer_folds(run)}) "
+                     "gives out-of-fold predictions (`set = nested`).")
         evidence.append(run.path("predictions"))
     if run.has("internal_validation"):
         evidence.append(run.path("internal_validation"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -67,3 +68,16 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
     logging.getLogger("pykwalify").setLevel(logging.WARNING)  # "validation.valid" per load
     logging.captureWarnings(True)
     return logging.getLogger("alnburden")
+
+
+@contextlib.contextmanager
+def quiet_logger(name: str, level: int = logging.ERROR):
+    """Raise logger ``name``'s level to ``level`` while the block runs (e.g. the per-fit
+    warnings of hundreds of resamples, which the caller counts), then restore it."""
+    lg = logging.getLogger(name)
+    before = lg.level
+    lg.setLevel(level)
+    try:
+        yield lg
+    finally:
+        lg.setLevel(before)

@@ -52,7 +52,6 @@ resamples of ~400 rows with 9 candidate variables take about a second per level.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -61,6 +60,7 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import rankdata
 
+from alnburden.io import quiet_logger
 from alnburden.levels import Level
 from alnburden.modeling.clinical import (ClinicalSettings, CodedData, LogisticModel,
                                          select_predictors)
@@ -165,16 +165,9 @@ class BootstrapResult:
     resamples: pd.DataFrame
 
 
-@contextlib.contextmanager
 def _quiet(name: str = "alnburden.modeling.clinical"):
     """Silence the per-fit warnings (separation, EPV) inside the resamples; they are counted."""
-    lg = logging.getLogger(name)
-    level = lg.level
-    lg.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        lg.setLevel(level)
+    return quiet_logger(name)
 
 
 def _fit_arms(clin: CodedData, full: CodedData | None, y: np.ndarray,

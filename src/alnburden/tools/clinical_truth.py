@@ -28,7 +28,6 @@ Not a test: ``tests/test_clinical_truth.py`` runs it on a few seeds.
 from __future__ import annotations
 
 import argparse
-import logging
 import time
 from pathlib import Path
 
@@ -38,7 +37,7 @@ import yaml
 from sklearn.metrics import roc_auc_score
 
 from alnburden.cohort.split import stratified_split
-from alnburden.io import write_table
+from alnburden.io import quiet_logger, write_table
 from alnburden.levels import levels_from_config
 from alnburden.modeling.clinical import ClinicalSettings, select_clinical_predictors
 from alnburden.modeling.level_fit import level_data
@@ -128,7 +127,6 @@ def main(argv: list[str] | None = None) -> None:
                         help="patients of the independent population (seed 987654)")
     parser.add_argument("--out", type=Path, default=Path("results/clinical_truth"))
     args = parser.parse_args(argv)
-    logging.getLogger("alnburden").setLevel(logging.ERROR)
     config = yaml.safe_load(args.configfile.read_text())
     if args.strategy:
         config["models"] = {**(config.get("models") or {}), "clinical_strategy": args.strategy}
@@ -140,10 +138,11 @@ def main(argv: list[str] | None = None) -> None:
                             for lv in config["levels"]]
     population = simulate_tables(args.population, seed=987654).assign(set="test")
     rows, t0 = [], time.perf_counter()
-    for seed in range(*args.seeds):
-        rows += seed_estimates(seed, config, population, n_boot=args.boot)
-        if seed % 20 == 0:
-            print(f"seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
+    with quiet_logger("alnburden"):  # hundreds of fits' EPV and VIF warnings
+        for seed in range(*args.seeds):
+            rows += seed_estimates(seed, config, population, n_boot=args.boot)
+            if seed % 20 == 0:
+                print(f"seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
     runs = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     runs.to_csv(args.out / "runs.csv", index=False)

@@ -12,7 +12,7 @@ rule bundle:
         zip=f"{RESULTS}/bundle.zip",
     params:
         study=config["study"],
-        levels=config["levels"],
+        levels=LEVEL_CONFIGS,
         variables=clinical_variables(),
         radiomics={k: config["radiomics"][k] for k in ("peritumoral_mm", "components", "fast_glcm")},
         evaluation=config["evaluation"],

@@ -31,7 +31,7 @@ rule validate_cohort:
         cohort=f"{RESULTS}/cohort/cohort.csv",
     params:
         variables=clinical_variables(),
-        levels=config["levels"],
+        levels=LEVEL_CONFIGS,
         validation=config["validation"],
         # the columns of a user-given (split.column) or grouped (split.group) split
         split_columns={
@@ -89,7 +89,7 @@ rule table1:
         md=f"{RESULTS}/tables/table1_baseline.md",
     params:
         variables=clinical_variables(),
-        levels=config["levels"],
+        levels=LEVEL_CONFIGS,
     log:
         f"{LOGS}/table1.log",
     benchmark:

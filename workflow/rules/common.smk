@@ -188,6 +188,11 @@ def model_config():
     return {key: config[key] for key in ("seed", "selection", "models", "harmonization")}
 
 
+# The levels without their nested_folds, for all but the nested CV's jobs: a change of the
+# nested CV's folds then reruns the nested CV only.
+LEVEL_CONFIGS = [{k: v for k, v in lv.items() if k != "nested_folds"} for lv in config["levels"]]
+
+
 def nested_level_config(wildcards):
     """The config entry of the level being fitted, whole (rule nested_fold reads its
     nested_folds)."""
@@ -197,7 +202,7 @@ def nested_level_config(wildcards):
 def level_config(wildcards):
     """The config entry of the level being fitted, without its nested_folds: a change of the
     nested CV's folds does not refit the final models."""
-    return {k: v for k, v in nested_level_config(wildcards).items() if k != "nested_folds"}
+    return next(lv for lv in LEVEL_CONFIGS if lv["name"] == wildcards.level)
 
 
 def level_label(wildcards):

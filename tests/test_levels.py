@@ -126,7 +126,7 @@ def test_a_levels_own_nested_folds_replace_the_configs():
               "cohort": {}, "internal_validation": {"nested": {"folds": 4, "repeats": 2}}}
     a, b = levels_from_config(config)
     assert (a.nested_folds, b.nested_folds) == (None, 10)
-    assert (a.outer_folds_in({"folds": 4}), b.outer_folds_in({"folds": 4})) == (4, 10)
+    assert (a.outer_folds_or(4), b.outer_folds_or(4)) == (4, 10)
     design = StudyDesign.from_config(config)
     assert design.nested_fold_ids_of("a") == list(range(8))       # 4 folds x 2 repeats
     assert design.nested_fold_ids_of("b") == list(range(20))      # 10 folds x 2 repeats

@@ -146,8 +146,7 @@ class StudyDesign:
         lv = next((lv for lv in self.levels if lv.name == level), None)
         if lv is None:
             raise KeyError(f"no level {level!r}; the levels are {self.level_names}")
-        return list(range(lv.outer_folds_in({"folds": self.nested_folds})
-                          * self.nested_repeats))
+        return list(range(lv.outer_folds_or(self.nested_folds) * self.nested_repeats))
 
     @property
     def has_whole_fit_bootstrap(self) -> bool:

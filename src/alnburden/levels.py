@@ -113,7 +113,7 @@ class Level:
         Human-readable description.
     nested_folds
         Outer folds of the level's nested cross-validation (config ``nested_folds`` of the
-        level); None: ``internal_validation.nested.folds`` (:meth:`outer_folds_in`).
+        level); None: ``internal_validation.nested.folds`` (:meth:`outer_folds_or`).
     """
 
     name: str
@@ -122,10 +122,10 @@ class Level:
     description: str = ""
     nested_folds: int | None = None
 
-    def outer_folds_in(self, nested: dict) -> int:
-        """Outer folds of the level's nested CV under the config's
-        ``internal_validation.nested`` (``nested``): its own ``nested_folds`` when given."""
-        return int(self.nested_folds if self.nested_folds is not None else nested["folds"])
+    def outer_folds_or(self, default: int) -> int:
+        """Outer folds of the level's nested CV: its own ``nested_folds``, else ``default``
+        (``internal_validation.nested.folds``)."""
+        return int(self.nested_folds if self.nested_folds is not None else default)
 
     @property
     def columns(self) -> tuple[str, ...]:

@@ -43,6 +43,11 @@ _EPS = 1e-12
 def _indices(pred: pd.DataFrame, level: str, model: str, set_name: str) -> dict[str, float]:
     rows = pred[(pred["level"].astype(str) == level) & (pred["model"] == model)
                 & (pred["set"] == set_name)]
+    return _indices_of(rows)
+
+
+def _indices_of(rows: pd.DataFrame) -> dict[str, float]:
+    """:func:`performance_indices` of rows' ``y_true`` and ``logit(p)`` (NaN with one class)."""
     if rows.empty or rows["y_true"].nunique() < 2:
         return dict.fromkeys(METRICS, np.nan)
     p = np.clip(rows["p"].to_numpy(dtype=float), _EPS, 1 - _EPS)
@@ -55,15 +60,9 @@ def _fold_mean_indices(folds: pd.DataFrame | None, level: str, model: str) -> di
     if folds is None or folds.empty:
         return dict.fromkeys(METRICS, np.nan)
     rows = folds[(folds["level"].astype(str) == level) & (folds["model"] == model)]
-    per_fold = []
-    for _, g in rows.groupby(["repeat", "fold"]):
-        if g["y_true"].nunique() == 2:
-            p = np.clip(g["p"].to_numpy(dtype=float), _EPS, 1 - _EPS)
-            per_fold.append(performance_indices(g["y_true"].to_numpy(dtype=float),
-                                                np.log(p) - np.log1p(-p)))
-    if not per_fold:
-        return dict.fromkeys(METRICS, np.nan)
-    return {m: float(np.nanmean([f[m] for f in per_fold])) for m in METRICS}
+    per_fold = pd.DataFrame([_indices_of(g) for _, g in rows.groupby(["repeat", "fold"])],
+                            columns=list(METRICS))
+    return {m: float(per_fold[m].mean()) for m in METRICS}  # NaN folds (one class) left out
 
 
 def internal_validation_table(pred: pd.DataFrame, bootstrap: pd.DataFrame | None,
@@ -146,10 +145,11 @@ def internal_validation_summary(table: pd.DataFrame | None) -> list[str]:
              f"Harrell's bootstrap ({n} resamples of the training rows, the predictor "
              "selection repeated in each; `results/tables/internal_validation.csv`):", ""]
     for r in auc.itertuples():
-        fold_mean = getattr(r, "nested_fold_mean", np.nan)
-        nested = (f", nested CV {fmt_number(r.nested, 3)}"
-                  + (f" (mean of its folds {fmt_number(fold_mean, 3)})"
-                     if np.isfinite(fold_mean) else "") if np.isfinite(r.nested) else "")
+        nested = ""
+        if np.isfinite(r.nested):
+            nested = f", nested CV {fmt_number(r.nested, 3)}"
+            if np.isfinite(r.nested_fold_mean):
+                nested += f" (mean of its folds {fmt_number(r.nested_fold_mean, 3)})"
         lines.append(f"- {r.level} {r.model}: apparent AUC {fmt_number(r.apparent, 3)}, "
                      f"optimism {fmt_number(r.optimism, 3)}, corrected "
                      f"{fmt_number(r.corrected, 3)}{nested}, test {fmt_number(r.test, 3)}")

@@ -42,6 +42,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from alnburden.levels import Level
 from alnburden.modeling.level_fit import fit_level, level_data
+from alnburden.modeling.optimism import auc
 from alnburden.modeling.predictions import PREDICTION_COLUMNS, PREDICTION_EXTRA_COLUMNS
 from alnburden.schemas import with_defaults
 from alnburden.stats import rates as _rates
@@ -217,7 +218,7 @@ def fit_outer_fold(cohort: pd.DataFrame, split: pd.DataFrame, features: pd.DataF
         for the nested CV (:func:`nested_infeasible`) the table is empty (the log says
         why) and the level has no nested rows: the summary says so.
     """
-    k_folds, n_rep = level.outer_folds_in(nested), int(nested["repeats"])
+    k_folds, n_rep = level.outer_folds_or(int(nested["folds"])), int(nested["repeats"])
     if not 0 <= fold < k_folds * n_rep:
         raise ValueError(f"outer fold {fold} does not exist ({k_folds} folds x {n_rep} "
                          "repeats)")
@@ -244,7 +245,7 @@ def _outer_fold_data(cohort: pd.DataFrame, split: pd.DataFrame, level: Level, co
     """The fold fit's cohort and split (outer-training patients as ``train``, the held-out
     fold as ``test``, groups carried) and the outer-training ids; None (logged) when the
     level is too small for the nested CV (:func:`nested_infeasible`)."""
-    k_folds, n_rep = level.outer_folds_in(nested), int(nested["repeats"])
+    k_folds, n_rep = level.outer_folds_or(int(nested["folds"])), int(nested["repeats"])
     data = level_data(cohort, split, level)
     train = data[data["set"] == "train"]
     grp = _groups(split, train["patient_id"])
@@ -356,8 +357,6 @@ def nested_repeat_aucs(folds: list[pd.DataFrame]) -> pd.DataFrame:
     auc_fold_mean, learners_chosen``): ``auc`` of the repeat's pooled out-of-fold
     predictions, ``auc_fold_mean`` the mean of its folds' own AUCs
     (:func:`nested_fold_aucs`), and the learner chosen in each of its outer folds."""
-    from sklearn.metrics import roc_auc_score
-
     cols = ["level", "model", "repeat", "n", "events", "auc", "auc_fold_mean",
             "learners_chosen"]
     folds = [f for f in folds if len(f)]
@@ -367,11 +366,9 @@ def nested_repeat_aucs(folds: list[pd.DataFrame]) -> pd.DataFrame:
     fold_mean = nested_fold_aucs(folds).groupby(["level", "model", "repeat"])["auc"].mean()
     rows = []
     for (level, model, rep), g in allf.groupby(["level", "model", "repeat"], sort=True):
-        y = g["y_true"].to_numpy().astype(int)
-        auc = float(roc_auc_score(y, g["p"])) if len(np.unique(y)) == 2 else float("nan")
         learners = g.drop_duplicates("fold").sort_values("fold")["learner"].astype(str)
         rows.append({"level": level, "model": model, "repeat": int(rep), "n": len(g),
-                     "events": int(y.sum()), "auc": auc,
+                     "events": int(g["y_true"].sum()), "auc": auc(g["y_true"], g["p"]),
                      "auc_fold_mean": float(fold_mean.get((level, model, rep), np.nan)),
                      "learners_chosen": ", ".join(learners)})
     return pd.DataFrame(rows, columns=cols)
@@ -388,17 +385,12 @@ def nested_fold_aucs(folds: list[pd.DataFrame]) -> pd.DataFrame:
     training prevalence, which is lower when the fold holds more events, and the pooled AUC
     falls below 0.5). A fold with one class only gets NaN.
     """
-    from sklearn.metrics import roc_auc_score
-
     cols = ["level", "model", "repeat", "fold", "n", "events", "auc"]
     folds = [f for f in folds if len(f)]
     if not folds:
         return pd.DataFrame(columns=cols)
-    rows = []
-    for (level, model, rep, fold), g in pd.concat(folds, ignore_index=True).groupby(
-            ["level", "model", "repeat", "fold"], sort=True):
-        y = g["y_true"].to_numpy().astype(int)
-        auc = float(roc_auc_score(y, g["p"])) if len(np.unique(y)) == 2 else float("nan")
-        rows.append({"level": level, "model": model, "repeat": int(rep), "fold": int(fold),
-                     "n": len(g), "events": int(y.sum()), "auc": auc})
+    rows = [{"level": level, "model": model, "repeat": int(rep), "fold": int(fold),
+             "n": len(g), "events": int(g["y_true"].sum()), "auc": auc(g["y_true"], g["p"])}
+            for (level, model, rep, fold), g in pd.concat(folds, ignore_index=True).groupby(
+                ["level", "model", "repeat", "fold"], sort=True)]
     return pd.DataFrame(rows, columns=cols)

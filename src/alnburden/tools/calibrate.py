@@ -216,11 +216,12 @@ def seed_aucs(out_dir: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[["seed", "level", "model", "set", "auc"]]
 
 
-def every_auc(out_dir: Path) -> pd.DataFrame:
-    """Mean, SD, min, max over the seed runs under ``out_dir`` of every AUC of
-    :func:`seed_aucs` (level x model x set): the internal-validation table of the closing
-    notes and the null study's table."""
-    g = seed_aucs(out_dir).groupby(["level", "model", "set"], sort=False)["auc"]
+def every_auc(out_dir: Path | None = None, runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Mean, SD, min, max over the seed runs under ``out_dir`` (or of :func:`seed_aucs`'
+    ``runs`` already read) of every AUC (level x model x set): the internal-validation table
+    of the closing notes and the null study's table."""
+    runs = seed_aucs(out_dir) if runs is None else runs
+    g = runs.groupby(["level", "model", "set"], sort=False)["auc"]
     table = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "min": g.min(),
                           "max": g.max(), "n_seeds": g.count()}).reset_index()
     return table
@@ -300,8 +301,8 @@ def main(argv: list[str] | None = None) -> None:
         run_seed(seed, args.out.resolve() / f"seed_{seed}", args.cores, args.configfile.resolve(),
                  effects, tables_only=args.tables_only)
         print(f"seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
-    aucs = every_auc(args.out)
-    differences = estimate_minus_test(seed_aucs(args.out))
+    runs = seed_aucs(args.out)
+    aucs, differences = every_auc(runs=runs), estimate_minus_test(runs)
     seeds = sorted(int(p.name.removeprefix("seed_")) for p in args.out.glob("seed_*"))
     variant = ", ".join(f"{k}={v}" for k, v in effects.items()) or "default effect sizes"
     view = validation_view(aucs)

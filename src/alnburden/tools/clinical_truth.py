@@ -34,7 +34,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from sklearn.metrics import roc_auc_score
 
 from alnburden.cohort.split import stratified_split
 from alnburden.io import quiet_logger, write_table
@@ -42,7 +41,7 @@ from alnburden.levels import levels_from_config
 from alnburden.modeling.clinical import ClinicalSettings, select_clinical_predictors
 from alnburden.modeling.level_fit import level_data
 from alnburden.modeling.nested import outer_folds
-from alnburden.modeling.optimism import optimism_bootstrap
+from alnburden.modeling.optimism import auc, optimism_bootstrap
 from alnburden.schemas import with_defaults
 from alnburden.simulate.cohort import simulate_tables
 from alnburden.tools.runs import DEFAULT_CONFIG
@@ -51,11 +50,6 @@ __all__ = ["ESTIMATES", "seed_estimates", "bias_table", "main"]
 
 #: The kinds of estimate of each seed, in the order of the table.
 ESTIMATES = ("apparent", "nested", "nested_fold_mean", "corrected", "test")
-
-
-def _auc(y, p) -> float:
-    y = np.asarray(y).astype(int)
-    return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
 
 
 def seed_estimates(seed: int, config: dict, population: pd.DataFrame,
@@ -79,22 +73,22 @@ def seed_estimates(seed: int, config: dict, population: pd.DataFrame,
         fit = select_clinical_predictors(train, y, variables, settings)
         oof = np.full(len(train), np.nan)
         fold_aucs = []
-        for tr, held in outer_folds(y, level.outer_folds_in(nested), 1,
+        for tr, held in outer_folds(y, level.outer_folds_or(int(nested["folds"])), 1,
                                     int(nested["seed"])):
             inner = select_clinical_predictors(train.iloc[tr], y[tr], variables, settings)
             oof[held] = inner.model.predict_proba(train.iloc[held])[:, 1]
-            fold_aucs.append(_auc(y[held], oof[held]))
+            fold_aucs.append(auc(y[held], oof[held]))
         boot = optimism_bootstrap(train, y, variables, settings, n_boot, seed).table
         corrected = boot.loc[(boot["model"] == "clinical") & (boot["metric"] == "auc"),
                              "corrected"]
         rows.append({
             "seed": seed, "level": level.name, "n": len(train), "events": int(y.sum()),
             "predictors": len(fit.predictors),
-            "apparent": _auc(y, fit.model.predict_proba(train)[:, 1]),
-            "nested": _auc(y, oof), "nested_fold_mean": float(np.nanmean(fold_aucs)),
+            "apparent": auc(y, fit.model.predict_proba(train)[:, 1]),
+            "nested": auc(y, oof), "nested_fold_mean": float(np.nanmean(fold_aucs)),
             "corrected": float(corrected.iloc[0]) if len(corrected) else float("nan"),
-            "test": _auc(test["y"], fit.model.predict_proba(test)[:, 1]),
-            "true": _auc(pop["y"], fit.model.predict_proba(pop)[:, 1])})
+            "test": auc(test["y"], fit.model.predict_proba(test)[:, 1]),
+            "true": auc(pop["y"], fit.model.predict_proba(pop)[:, 1])})
     return rows
 
 

@@ -12,19 +12,14 @@ from alnburden.reporting.fillers.split import split_facts
 def _outer_folds(run: RunRecord) -> str:
     """"5 outer folds for level1, 10 for level2, 1 repeat": each level's own nested_folds or
     internal_validation.nested.folds."""
-    from alnburden.levels import levels_from_config
-    from alnburden.schemas import with_defaults
-
-    nested = with_defaults("internal_validation",
-                           run.config.get("internal_validation"))["nested"]
-    counts = [(lv.name, lv.outer_folds_in(nested))
-              for lv in levels_from_config(dict(run.config))]
+    design = run.design
+    counts = [(lv.name, lv.outer_folds_or(design.nested_folds)) for lv in design.levels]
     if len({k for _, k in counts}) == 1:
         folds = f"{counts[0][1]} outer folds"
     else:
         folds = ", ".join(f"{k} outer folds for {name}" if i == 0 else f"{k} for {name}"
                           for i, (name, k) in enumerate(counts))
-    return f"{folds}, {plural(int(nested['repeats']), 'repeat')}"
+    return f"{folds}, {plural(design.nested_repeats, 'repeat')}"
 
 
 @filler("data_split")
